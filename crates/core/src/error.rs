@@ -1,0 +1,243 @@
+//! The one error type of crmguard-core.
+//!
+//! Every variant maps to a stable code (`ERR_...`) through [`Error::code`]. Codes are part of
+//! the public API: the CLI prints them first on its error line, the npm package puts them in
+//! `CrmGuardError.code`, WIT components return them in typed errors. A code, once published,
+//! keeps its meaning; new codes may be added.
+//!
+//! Messages never contain key material, plaintext, or sealed values: at most identifiers the
+//! caller already supplied (key ids, field names) and lengths.
+
+use core::fmt;
+
+/// Everything that can go wrong in crmguard-core.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A sealed field could not be opened or parsed.
+    #[error(transparent)]
+    SealedField(#[from] SealedFieldError),
+    /// A key was missing, destroyed, or unusable for the operation.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A keyring (or its file form) was malformed, or could not be unlocked.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// A data subject's key was unknown or has been erased.
+    #[error(transparent)]
+    Subject(#[from] SubjectError),
+    /// A context identifier (tenant, object, record, field, subject) was not acceptable.
+    #[error("{0}")]
+    Context(InvalidIdentifier),
+    /// A record schema was not acceptable.
+    #[error("record schema: {0}")]
+    Schema(String),
+    /// A record did not fit its schema.
+    #[error("record: {0}")]
+    Record(String),
+    /// A blind index could not be computed for this input or configuration.
+    #[error(transparent)]
+    BlindIndex(#[from] BlindIndexError),
+    /// The entropy source failed; nothing was sealed.
+    #[error("the entropy source failed")]
+    Entropy,
+}
+
+impl Error {
+    /// The stable code for this error, e.g. `ERR_SEALED_FIELD_AUTH`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::SealedField(e) => e.code(),
+            Error::Key(e) => e.code(),
+            Error::Keyring(e) => e.code(),
+            Error::Subject(e) => e.code(),
+            Error::Context(_) => "ERR_CONTEXT_INVALID",
+            Error::Schema(_) => "ERR_SCHEMA_INVALID",
+            Error::Record(_) => "ERR_RECORD_INVALID",
+            Error::BlindIndex(e) => e.code(),
+            Error::Entropy => "ERR_ENTROPY",
+        }
+    }
+}
+
+/// Why a sealed field could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedFieldError {
+    /// Authentication failed: wrong key, wrong context (tenant, object, record, field or
+    /// subject), or a modified value. Deliberately says no more than that.
+    #[error("sealed field failed authentication (wrong key or context, or modified)")]
+    Auth,
+    /// The value is not a sealed field: wrong prefix, bad base64url, or too short.
+    #[error("not a sealed field: {0}")]
+    Malformed(&'static str),
+    /// The value is a sealed field of a format version or suite this build does not know.
+    #[error("sealed field uses an unsupported format version or suite")]
+    Unsupported,
+}
+
+impl SealedFieldError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealedFieldError::Auth => "ERR_SEALED_FIELD_AUTH",
+            SealedFieldError::Malformed(_) => "ERR_SEALED_FIELD_MALFORMED",
+            SealedFieldError::Unsupported => "ERR_SEALED_FIELD_UNSUPPORTED",
+        }
+    }
+}
+
+/// Key problems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// No key with this id is in the keyring.
+    #[error("no key with id {0} in the keyring")]
+    NotFound(u32),
+    /// The key existed but its material was destroyed.
+    #[error("key {0} has been destroyed")]
+    Destroyed(u32),
+    /// Key material of the wrong length or encoding.
+    #[error("key material must be {expected} bytes")]
+    BadLength {
+        /// The required length in bytes.
+        expected: usize,
+    },
+}
+
+impl KeyError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::NotFound(_) => "ERR_KEY_NOT_FOUND",
+            KeyError::Destroyed(_) => "ERR_KEY_DESTROYED",
+            KeyError::BadLength { .. } => "ERR_KEY_INVALID",
+        }
+    }
+}
+
+/// Keyring problems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringError {
+    /// The keyring document is not valid (bad JSON, unknown version, inconsistent content).
+    #[error("keyring is malformed: {0}")]
+    Malformed(String),
+    /// The protected keyring could not be unlocked: wrong master key, or the file was modified.
+    #[error("keyring could not be unlocked (wrong master key, or the file was modified)")]
+    Auth,
+    /// The master key is missing or not 32 bytes of base64.
+    #[error("master key: {0}")]
+    MasterKey(String),
+    /// A cleartext keyring was read or requested without explicitly allowing it.
+    #[error("keyring is stored in cleartext; refusing without the explicit insecure-cleartext option")]
+    Cleartext,
+    /// The operation would leave the keyring unusable (e.g. destroying the primary key).
+    #[error("keyring operation refused: {0}")]
+    Refused(&'static str),
+}
+
+impl KeyringError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyringError::Malformed(_) => "ERR_KEYRING_MALFORMED",
+            KeyringError::Auth => "ERR_KEYRING_AUTH",
+            KeyringError::MasterKey(_) => "ERR_KEYRING_MASTER_KEY",
+            KeyringError::Cleartext => "ERR_KEYRING_CLEARTEXT",
+            KeyringError::Refused(_) => "ERR_KEYRING_REFUSED",
+        }
+    }
+}
+
+/// Data-subject key problems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubjectError {
+    /// The subject's key was erased: everything sealed under it is unrecoverable.
+    #[error("the data subject has been forgotten; fields sealed under its key cannot be opened")]
+    Forgotten,
+    /// The keyring holds no key for this subject.
+    #[error("no key for this data subject")]
+    NotFound,
+    /// The field is sealed under a subject key, but no subject was given in the context.
+    #[error("this field is sealed under a data-subject key; the subject id is required")]
+    Required,
+}
+
+impl SubjectError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SubjectError::Forgotten => "ERR_SUBJECT_FORGOTTEN",
+            SubjectError::NotFound => "ERR_SUBJECT_NOT_FOUND",
+            SubjectError::Required => "ERR_SUBJECT_REQUIRED",
+        }
+    }
+}
+
+/// Blind-index problems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlindIndexError {
+    /// The normaliser rejected the input (e.g. a phone number without digits).
+    #[error("blind index input rejected by the {0} normaliser")]
+    Input(&'static str),
+    /// The configuration is invalid (e.g. a bit length outside 8..=256).
+    #[error("blind index configuration: {0}")]
+    Config(String),
+}
+
+impl BlindIndexError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BlindIndexError::Input(_) => "ERR_BLIND_INDEX_INPUT",
+            BlindIndexError::Config(_) => "ERR_BLIND_INDEX_CONFIG",
+        }
+    }
+}
+
+/// An identifier (tenant, object type, record id, field name, subject id) that was empty, too
+/// long, or held control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidIdentifier {
+    pub(crate) kind: &'static str,
+    pub(crate) reason: &'static str,
+}
+
+impl fmt::Display for InvalidIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.kind, self.reason)
+    }
+}
+
+impl From<InvalidIdentifier> for Error {
+    fn from(e: InvalidIdentifier) -> Self {
+        Error::Context(e)
+    }
+}
+
+/// Every stable code this crate can return, for documentation and exhaustiveness tests.
+pub const ERROR_CODES: &[&str] = &[
+    "ERR_SEALED_FIELD_AUTH",
+    "ERR_SEALED_FIELD_MALFORMED",
+    "ERR_SEALED_FIELD_UNSUPPORTED",
+    "ERR_KEY_NOT_FOUND",
+    "ERR_KEY_DESTROYED",
+    "ERR_KEY_INVALID",
+    "ERR_KEYRING_MALFORMED",
+    "ERR_KEYRING_AUTH",
+    "ERR_KEYRING_MASTER_KEY",
+    "ERR_KEYRING_CLEARTEXT",
+    "ERR_KEYRING_REFUSED",
+    "ERR_SUBJECT_FORGOTTEN",
+    "ERR_SUBJECT_NOT_FOUND",
+    "ERR_SUBJECT_REQUIRED",
+    "ERR_CONTEXT_INVALID",
+    "ERR_SCHEMA_INVALID",
+    "ERR_RECORD_INVALID",
+    "ERR_BLIND_INDEX_INPUT",
+    "ERR_BLIND_INDEX_CONFIG",
+    "ERR_ENTROPY",
+];
