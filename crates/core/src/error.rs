@@ -130,7 +130,9 @@ pub enum KeyringError {
     #[error("master key: {0}")]
     MasterKey(String),
     /// A cleartext keyring was read or requested without explicitly allowing it.
-    #[error("keyring is stored in cleartext; refusing without the explicit insecure-cleartext option")]
+    #[error(
+        "keyring is stored in cleartext; refusing without the explicit insecure-cleartext option"
+    )]
     Cleartext,
     /// The operation would leave the keyring unusable (e.g. destroying the primary key).
     #[error("keyring operation refused: {0}")]

@@ -11,10 +11,12 @@ mod context;
 mod crypto;
 mod error;
 
-pub use context::{FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId};
-pub use crypto::{Entropy, Key256};
+pub use context::{
+    FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
+};
 #[cfg(feature = "getrandom")]
 pub use crypto::SystemEntropy;
+pub use crypto::{Entropy, Key256};
 pub use error::{
     BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
     SealedFieldError, SubjectError,

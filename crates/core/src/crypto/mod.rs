@@ -29,7 +29,8 @@ pub(crate) fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> Key256 {
     let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), ikm);
     let mut okm = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's 255 * 32 byte limit.
-    hk.expand(info, &mut okm).expect("32 bytes is a valid HKDF length");
+    hk.expand(info, &mut okm)
+        .expect("32 bytes is a valid HKDF length");
     Key256::from_bytes(okm)
 }
 

@@ -121,7 +121,9 @@ impl Xaes256Gcm {
 
 fn nonce_tail(nonce: &[u8; NONCE_LEN]) -> &[u8; 12] {
     // 24 - 12 = 12: the slice always has the right length.
-    nonce[12..].try_into().expect("12-byte tail of a 24-byte nonce")
+    nonce[12..]
+        .try_into()
+        .expect("12-byte tail of a 24-byte nonce")
 }
 
 /// AES-256-GCM with a 96-bit nonce through the `aes-gcm` crate: the layer under XAES, and the

@@ -27,7 +27,12 @@ fn c2sp_known_answers() {
         let x = xaes(hex32(v["key"].as_str().unwrap()));
         // The intermediate values the spec publishes: K1 and the derived key.
         assert_eq!(hex::encode(x.k1), v["K1"].as_str().unwrap());
-        let nonce: [u8; 24] = v["nonce_ascii"].as_str().unwrap().as_bytes().try_into().unwrap();
+        let nonce: [u8; 24] = v["nonce_ascii"]
+            .as_str()
+            .unwrap()
+            .as_bytes()
+            .try_into()
+            .unwrap();
         let pt = v["plaintext_ascii"].as_str().unwrap().as_bytes();
         let aad = v["aad_ascii"].as_str().unwrap().as_bytes();
         let want = hex::decode(v["ciphertext_and_tag"].as_str().unwrap()).unwrap();
@@ -82,18 +87,25 @@ fn wycheproof_aes_256_gcm() {
     let doc: Value = serde_json::from_str(WYCHEPROOF_AES_GCM).unwrap();
     let (mut valid, mut invalid, mut not_applicable) = (0, 0, 0);
     for group in doc["testGroups"].as_array().unwrap() {
-        let applicable = group["keySize"] == 256 && group["ivSize"] == 96 && group["tagSize"] == 128;
+        let applicable =
+            group["keySize"] == 256 && group["ivSize"] == 96 && group["tagSize"] == 128;
         for t in group["tests"].as_array().unwrap() {
             if !applicable {
                 not_applicable += 1;
                 continue;
             }
             let key = hex32(t["key"].as_str().unwrap());
-            let iv: [u8; 12] = hex::decode(t["iv"].as_str().unwrap()).unwrap().try_into().unwrap();
+            let iv: [u8; 12] = hex::decode(t["iv"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
             let aad = hex::decode(t["aad"].as_str().unwrap()).unwrap();
             let msg = hex::decode(t["msg"].as_str().unwrap()).unwrap();
             let ct = hex::decode(t["ct"].as_str().unwrap()).unwrap();
-            let tag: [u8; 16] = hex::decode(t["tag"].as_str().unwrap()).unwrap().try_into().unwrap();
+            let tag: [u8; 16] = hex::decode(t["tag"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
             let gcm = Aes256Gcm::new((&key).into());
             let id = t["tcId"].as_u64().unwrap();
             let mut buf = ct.clone();
@@ -109,7 +121,10 @@ fn wycheproof_aes_256_gcm() {
                 }
                 "invalid" => {
                     assert!(opened.is_err(), "tcId {id} must be rejected");
-                    assert!(buf.iter().all(|&b| b == 0), "tcId {id}: buffer wiped on failure");
+                    assert!(
+                        buf.iter().all(|&b| b == 0),
+                        "tcId {id}: buffer wiped on failure"
+                    );
                     invalid += 1;
                 }
                 other => panic!("tcId {id}: unexpected result {other}"),
@@ -118,7 +133,10 @@ fn wycheproof_aes_256_gcm() {
     }
     // Counted from aes_gcm_test.json (Wycheproof testvectors_v1): 256-bit key, 96-bit IV.
     assert_eq!((valid, invalid), (39, 27), "cases run");
-    assert_eq!(valid + invalid + not_applicable, doc["numberOfTests"].as_u64().unwrap());
+    assert_eq!(
+        valid + invalid + not_applicable,
+        doc["numberOfTests"].as_u64().unwrap()
+    );
 }
 
 #[test]

@@ -1,0 +1,4 @@
+//! One module per command group; each only translates between the command line and
+//! crmguard-core.
+
+pub(crate) mod keys;

@@ -1,0 +1,50 @@
+//! How the CLI fails: one stderr line that begins with a stable code, exit status 1.
+//! (Usage errors are clap's: exit status 2.)
+
+use core::fmt;
+
+/// A failed command: a stable `ERR_...` code and a message that holds no secrets.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An I/O failure on a named path or stream.
+    pub(crate) fn io(what: &str, e: std::io::Error) -> Self {
+        Self::new("ERR_IO", format!("{what}: {e}"))
+    }
+
+    /// Input that is not what the command reads (bad JSON, not UTF-8, ...).
+    pub(crate) fn input(message: impl Into<String>) -> Self {
+        Self::new("ERR_INPUT", message)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<crmguard_core::Error> for Failure {
+    fn from(e: crmguard_core::Error) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+impl From<crmguard_core::InvalidIdentifier> for Failure {
+    fn from(e: crmguard_core::InvalidIdentifier) -> Self {
+        crmguard_core::Error::from(e).into()
+    }
+}
+
+pub(crate) type CmdResult = Result<(), Failure>;
