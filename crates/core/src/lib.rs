@@ -4,13 +4,37 @@
 //! I/O, no clock, no randomness source of its own (entropy comes in through [`Entropy`];
 //! with the default `getrandom` feature, [`SystemEntropy`] is the operating system's).
 //! The same code runs natively, inside WebAssembly components, and in the npm package.
+//!
+//! - [`Keyring`]: versioned data keys with one primary, rotation, per-subject keys
+//!   (crypto-shredding), stored sealed under a master key.
+//! - [`SealedField`]: one value sealed with XAES-256-GCM and bound to its [`FieldContext`]
+//!   (tenant, object, record, field, subject).
+//! - [`RecordSchema`]: seal and open whole JSON records, with blind indexes
+//!   ([`BlindIndexSpec`]) for equality search.
+//!
+//! ```
+//! use crmguard_core::{FieldContext, Keyring, SystemEntropy};
+//!
+//! let keyring = Keyring::generate(&mut SystemEntropy, 1_764_400_000)?;
+//! let ctx = FieldContext::new("acme", "contact", "0042", "email")?;
+//! let text = keyring.seal(&ctx, b"ada@example.com")?.to_text();
+//! assert_eq!(keyring.open_text(&ctx, &text)?, b"ada@example.com");
+//! # Ok::<(), crmguard_core::Error>(())
+//! ```
+//!
+//! Every error has a stable code ([`Error::code`]); see [`ERROR_CODES`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod blind;
 mod context;
 mod crypto;
 mod error;
+mod keyring;
+mod record;
+mod sealed;
 
+pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
 pub use context::{
     FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
 };
@@ -20,4 +44,12 @@ pub use crypto::{Entropy, Key256};
 pub use error::{
     BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
     SealedFieldError, SubjectError,
+};
+pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
+pub use record::{
+    FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
+    RecordTarget, UnknownFields,
+};
+pub use sealed::{
+    ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
 };
