@@ -218,6 +218,8 @@ impl fmt::Display for InvalidIdentifier {
     }
 }
 
+impl std::error::Error for InvalidIdentifier {}
+
 impl From<InvalidIdentifier> for Error {
     fn from(e: InvalidIdentifier) -> Self {
         Error::Context(e)

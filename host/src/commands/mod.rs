@@ -1,4 +1,6 @@
 //! One module per command group; each only translates between the command line and
 //! crmguard-core.
 
+pub(crate) mod fields;
 pub(crate) mod keys;
+pub(crate) mod records;
