@@ -78,13 +78,15 @@ impl KeyringOpts {
             .write(true)
             .open(&lock_path)
             .map_err(|e| Failure::io(&display(&lock_path), e))?;
-        lock.lock().map_err(|e| Failure::io(&display(&lock_path), e))?;
+        lock.lock()
+            .map_err(|e| Failure::io(&display(&lock_path), e))?;
         self.load_inner(Some(lock))
     }
 
     fn load_inner(&self, lock: Option<File>) -> Result<LoadedKeyring, Failure> {
         let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(&self.keyring).map_err(|e| Failure::io(&display(&self.keyring), e))?,
+            std::fs::read_to_string(&self.keyring)
+                .map_err(|e| Failure::io(&display(&self.keyring), e))?,
         );
         let master = master_key(self.master_key_file.as_deref())?;
         let cleartext = Keyring::file_is_cleartext(&text);
@@ -112,7 +114,10 @@ impl LoadedKeyring {
             self.keyring.to_cleartext_json()
         } else {
             let master = self.master.as_ref().ok_or_else(|| {
-                Failure::new("ERR_KEYRING_MASTER_KEY", "a master key is required to write the keyring")
+                Failure::new(
+                    "ERR_KEYRING_MASTER_KEY",
+                    "a master key is required to write the keyring",
+                )
             })?;
             zeroize::Zeroizing::new(self.keyring.to_protected_json(master, &mut SystemEntropy)?)
         };
@@ -140,7 +145,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], create_new: bool) -> R
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);

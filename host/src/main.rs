@@ -15,7 +15,11 @@ use commands::{fields, keys, records};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
-#[command(name = "crmguard", version, about = "Protect customer data in CRM systems")]
+#[command(
+    name = "crmguard",
+    version,
+    about = "Protect customer data in CRM systems"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

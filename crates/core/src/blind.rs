@@ -159,7 +159,13 @@ mod tests {
     use crate::Key256;
 
     fn keyring() -> Keyring {
-        Keyring::from_keys(Key256::from_bytes([1; 32]), Key256::from_bytes([2; 32]), 0)
+        Keyring::from_keys(
+            1,
+            Key256::from_bytes([1; 32]),
+            Key256::from_bytes([2; 32]),
+            0,
+        )
+        .unwrap()
     }
 
     fn ids(t: &str, o: &str, f: &str) -> (TenantId, ObjectType, FieldName) {
@@ -218,7 +224,13 @@ mod tests {
         ] {
             assert_ne!(i0, k.blind_index(&t, &o, &f, &spec, v).unwrap());
         }
-        let other = Keyring::from_keys(Key256::from_bytes([1; 32]), Key256::from_bytes([3; 32]), 0);
+        let other = Keyring::from_keys(
+            1,
+            Key256::from_bytes([1; 32]),
+            Key256::from_bytes([3; 32]),
+            0,
+        )
+        .unwrap();
         assert_ne!(
             i0,
             other

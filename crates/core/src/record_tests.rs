@@ -22,7 +22,13 @@ const SCHEMA: &str = r#"{
 }"#;
 
 fn setup() -> (Keyring, RecordSchema, RecordTarget, Value) {
-    let mut k = Keyring::from_keys(Key256::from_bytes([1; 32]), Key256::from_bytes([2; 32]), 0);
+    let mut k = Keyring::from_keys(
+        1,
+        Key256::from_bytes([1; 32]),
+        Key256::from_bytes([2; 32]),
+        0,
+    )
+    .unwrap();
     k.add_subject(&SubjectId::new("0042").unwrap(), &mut SystemEntropy, 0)
         .unwrap();
     let schema = RecordSchema::from_json(SCHEMA).unwrap();

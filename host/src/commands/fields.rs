@@ -5,8 +5,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use crmguard_core::{
-    BlindIndexSpec, FieldContext, FieldName, ForgetOutcome, Normalizer, ObjectType, RecordId,
-    SealedField, SubjectId, SystemEntropy, TenantId, MAX_PLAINTEXT_LEN,
+    BlindIndexSpec, FieldContext, FieldName, ForgetOutcome, MAX_PLAINTEXT_LEN, Normalizer,
+    ObjectType, RecordId, SealedField, SubjectId, SystemEntropy, TenantId,
 };
 
 use crate::failure::{CmdResult, Failure};
@@ -53,14 +53,18 @@ pub(crate) fn read_stdin(limit: usize) -> Result<Vec<u8>, Failure> {
         .read_to_end(&mut buf)
         .map_err(|e| Failure::io("stdin", e))?;
     if buf.len() > limit {
-        return Err(Failure::input(format!("input is larger than {limit} bytes")));
+        return Err(Failure::input(format!(
+            "input is larger than {limit} bytes"
+        )));
     }
     Ok(buf)
 }
 
 fn write_stdout(bytes: &[u8]) -> CmdResult {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| Failure::io("stdout", e))
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::io("stdout", e))
 }
 
 pub(crate) fn seal(keyring: KeyringOpts, ctx: ContextOpts) -> CmdResult {
@@ -69,7 +73,10 @@ pub(crate) fn seal(keyring: KeyringOpts, ctx: ContextOpts) -> CmdResult {
     let loaded = match &ctx.subject {
         Some(subject) => {
             let mut loaded = keyring.load_for_update()?;
-            if loaded.keyring.add_subject(subject, &mut SystemEntropy, now())? {
+            if loaded
+                .keyring
+                .add_subject(subject, &mut SystemEntropy, now())?
+            {
                 loaded.save()?;
             }
             loaded
@@ -83,7 +90,8 @@ pub(crate) fn seal(keyring: KeyringOpts, ctx: ContextOpts) -> CmdResult {
 pub(crate) fn open(keyring: KeyringOpts, ctx: ContextOpts) -> CmdResult {
     // Base64url of the largest sealed value, plus prefix and a newline.
     let input = read_stdin((MAX_PLAINTEXT_LEN + 64) / 3 * 4 + 16)?;
-    let text = std::str::from_utf8(&input).map_err(|_| Failure::input("sealed text must be UTF-8"))?;
+    let text =
+        std::str::from_utf8(&input).map_err(|_| Failure::input("sealed text must be UTF-8"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
     let sealed = SealedField::from_text(text).map_err(crmguard_core::Error::from)?;
@@ -145,14 +153,19 @@ pub(crate) fn blind_index(args: BlindIndexArgs) -> CmdResult {
                 .ok_or_else(|| {
                     Failure::new(
                         "ERR_SCHEMA_INVALID",
-                        format!("the schema has no blind index for field {:?}", args.field.as_str()),
+                        format!(
+                            "the schema has no blind index for field {:?}",
+                            args.field.as_str()
+                        ),
                     )
                 })?;
             (schema.object().clone(), spec)
         }
         None => (
             // clap requires --object when --schema is absent.
-            args.object.clone().ok_or_else(|| Failure::input("--object is required"))?,
+            args.object
+                .clone()
+                .ok_or_else(|| Failure::input("--object is required"))?,
             BlindIndexSpec {
                 normalize: args.normalize.iter().map(|&n| n.into()).collect(),
                 bits: args.bits,
@@ -160,10 +173,13 @@ pub(crate) fn blind_index(args: BlindIndexArgs) -> CmdResult {
         ),
     };
     let input = zeroize::Zeroizing::new(read_stdin(64 * 1024)?);
-    let value = std::str::from_utf8(&input).map_err(|_| Failure::input("the value must be UTF-8"))?;
+    let value =
+        std::str::from_utf8(&input).map_err(|_| Failure::input("the value must be UTF-8"))?;
     let value = value.strip_suffix('\n').unwrap_or(value);
     let loaded = args.keyring.load()?;
-    let idx = loaded.keyring.blind_index(&args.tenant, &object, &args.field, &spec, value)?;
+    let idx = loaded
+        .keyring
+        .blind_index(&args.tenant, &object, &args.field, &spec, value)?;
     println!("{idx}");
     Ok(())
 }
@@ -188,7 +204,9 @@ pub(crate) fn subject(cmd: SubjectCommand) -> CmdResult {
             match loaded.keyring.forget_subject(&subject, now())? {
                 ForgetOutcome::Erased => {
                     loaded.save()?;
-                    println!("forgotten: the subject's key is erased; its sealed fields are unrecoverable");
+                    println!(
+                        "forgotten: the subject's key is erased; its sealed fields are unrecoverable"
+                    );
                 }
                 ForgetOutcome::AlreadyForgotten => println!("already forgotten: nothing to do"),
             }

@@ -74,7 +74,10 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
                     KeyStatus::Destroyed => "destroyed",
                 };
                 let primary = if info.primary { "  (primary)" } else { "" };
-                println!("key {:>4}  {status:<12}  created {}{primary}", info.id, info.created);
+                println!(
+                    "key {:>4}  {status:<12}  created {}{primary}",
+                    info.id, info.created
+                );
             }
             let (live, forgotten) = k.subject_counts();
             println!("subjects: {live} with keys, {forgotten} forgotten");
@@ -87,7 +90,11 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
                 .key_infos()
                 .find(|i| i.id.get() == key_id)
                 .map(|i| i.id)
-                .ok_or_else(|| Failure::from(crmguard_core::Error::from(crmguard_core::KeyError::NotFound(key_id))))?;
+                .ok_or_else(|| {
+                    Failure::from(crmguard_core::Error::from(
+                        crmguard_core::KeyError::NotFound(key_id),
+                    ))
+                })?;
             loaded.keyring.destroy_key(id)?;
             loaded.save()?;
             println!("destroyed: key {key_id}; values sealed under it can no longer be opened");
@@ -97,7 +104,11 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
     }
 }
 
-fn new(out: &std::path::Path, master_key_file: Option<&std::path::Path>, cleartext: bool) -> CmdResult {
+fn new(
+    out: &std::path::Path,
+    master_key_file: Option<&std::path::Path>,
+    cleartext: bool,
+) -> CmdResult {
     let keyring = Keyring::generate(&mut SystemEntropy, now())?;
     let text = if cleartext {
         eprintln!("warning: writing an INSECURE cleartext keyring (--insecure-cleartext)");
@@ -113,7 +124,11 @@ fn new(out: &std::path::Path, master_key_file: Option<&std::path::Path>, clearte
         zeroize::Zeroizing::new(keyring.to_protected_json(&master, &mut SystemEntropy)?)
     };
     write_atomically(out, text.as_bytes(), true)?;
-    println!("created keyring {} (primary key {})", out.display(), keyring.primary());
+    println!(
+        "created keyring {} (primary key {})",
+        out.display(),
+        keyring.primary()
+    );
     Ok(())
 }
 

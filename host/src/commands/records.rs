@@ -41,7 +41,8 @@ pub(crate) struct RecordOpts {
 }
 
 pub(crate) fn load_schema(path: &Path) -> Result<RecordSchema, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))?;
     Ok(RecordSchema::from_json(&text)?)
 }
 
@@ -58,7 +59,8 @@ impl RecordOpts {
         let mut text = String::new();
         match &self.input {
             Some(p) => {
-                text = std::fs::read_to_string(p).map_err(|e| Failure::io(&p.display().to_string(), e))?;
+                text = std::fs::read_to_string(p)
+                    .map_err(|e| Failure::io(&p.display().to_string(), e))?;
             }
             None => {
                 std::io::stdin()
@@ -87,7 +89,11 @@ impl RecordOpts {
 fn render(records: &[Value], pretty: bool) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::new();
     for r in records {
-        let line = if pretty { serde_json::to_string_pretty(r) } else { serde_json::to_string(r) };
+        let line = if pretty {
+            serde_json::to_string_pretty(r)
+        } else {
+            serde_json::to_string(r)
+        };
         out.extend_from_slice(line.map_err(|e| Failure::input(e.to_string()))?.as_bytes());
         out.push(b'\n');
     }
@@ -100,7 +106,9 @@ fn emit(records: &[Value], pretty: bool, out: Option<&Path>) -> CmdResult {
         Some(path) => write_atomically(path, &bytes, false),
         None => {
             let mut w = BufWriter::new(std::io::stdout().lock());
-            w.write_all(&bytes).and_then(|()| w.flush()).map_err(|e| Failure::io("stdout", e))
+            w.write_all(&bytes)
+                .and_then(|()| w.flush())
+                .map_err(|e| Failure::io("stdout", e))
         }
     }
 }
@@ -117,13 +125,22 @@ pub(crate) fn seal_record(opts: RecordOpts) -> CmdResult {
     let records = opts.records()?;
     let target = opts.target();
     let needs_subjects = schema.uses_subject_keys();
-    let mut loaded = if needs_subjects { opts.keyring.load_for_update()? } else { opts.keyring.load()? };
+    let mut loaded = if needs_subjects {
+        opts.keyring.load_for_update()?
+    } else {
+        opts.keyring.load()?
+    };
     // Create the subject keys the records need, all before sealing, and save once.
     let mut created = 0;
     if needs_subjects {
         for (i, r) in records.iter().enumerate() {
             if let Some(subject) = with_record_number(i, schema.subject_id(r, &target))? {
-                if with_record_number(i, loaded.keyring.add_subject(&subject, &mut SystemEntropy, now()))? {
+                if with_record_number(
+                    i,
+                    loaded
+                        .keyring
+                        .add_subject(&subject, &mut SystemEntropy, now()),
+                )? {
                     created += 1;
                 }
             }
@@ -135,7 +152,14 @@ pub(crate) fn seal_record(opts: RecordOpts) -> CmdResult {
     let sealed = records
         .iter()
         .enumerate()
-        .map(|(i, r)| with_record_number(i, loaded.keyring.seal_record(&schema, r, &target, &mut SystemEntropy)))
+        .map(|(i, r)| {
+            with_record_number(
+                i,
+                loaded
+                    .keyring
+                    .seal_record(&schema, r, &target, &mut SystemEntropy),
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     emit(&sealed, opts.pretty, None)
 }
@@ -149,7 +173,9 @@ pub(crate) fn open_record(opts: RecordOpts, forgotten_as_null: bool) -> CmdResul
     let opened = records
         .iter()
         .enumerate()
-        .map(|(i, r)| with_record_number(i, loaded.keyring.open_record(&schema, r, &target, options)))
+        .map(|(i, r)| {
+            with_record_number(i, loaded.keyring.open_record(&schema, r, &target, options))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     emit(&opened, opts.pretty, None)
 }
@@ -161,7 +187,12 @@ pub(crate) fn reencrypt(opts: RecordOpts, out: Option<PathBuf>) -> CmdResult {
     let loaded = opts.keyring.load()?;
     let mut values = 0;
     for (i, r) in records.iter_mut().enumerate() {
-        values += with_record_number(i, loaded.keyring.reseal_record(&schema, r, &target, &mut SystemEntropy))?;
+        values += with_record_number(
+            i,
+            loaded
+                .keyring
+                .reseal_record(&schema, r, &target, &mut SystemEntropy),
+        )?;
     }
     // Every record re-encrypted before anything is written: no half-rotated output.
     let out = out.or_else(|| opts.input.clone());

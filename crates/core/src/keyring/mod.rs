@@ -135,25 +135,34 @@ impl Keyring {
         })
     }
 
-    /// A keyring from given key material: data key `1` (primary) and the blind-index root.
-    /// For known-answer tests and imports; use [`Keyring::generate`] otherwise.
-    pub fn from_keys(data_key: Key256, blind_index_root: Key256, now: u64) -> Self {
+    /// A keyring from given key material: one data key with id `primary_id` (the primary)
+    /// and the blind-index root. For known-answer vectors and imports; use
+    /// [`Keyring::generate`] otherwise. Key id 0 is reserved.
+    pub fn from_keys(
+        primary_id: u32,
+        data_key: Key256,
+        blind_index_root: Key256,
+        now: u64,
+    ) -> Result<Self, Error> {
+        if primary_id == 0 {
+            return Err(KeyringError::Refused("key id 0 is reserved").into());
+        }
         let mut keys = BTreeMap::new();
         keys.insert(
-            KeyId(1),
+            KeyId(primary_id),
             DataKey {
                 status: KeyStatus::Active,
                 created: now,
                 material: Some(KeyMaterial::new(data_key)),
             },
         );
-        Self {
-            primary: KeyId(1),
+        Ok(Self {
+            primary: KeyId(primary_id),
             keys,
             index_root: blind_index_root,
             subjects: BTreeMap::new(),
             forgotten: BTreeMap::new(),
-        }
+        })
     }
 
     /// The key new values are sealed under.
