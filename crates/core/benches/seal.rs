@@ -22,7 +22,13 @@ impl Entropy for CounterEntropy {
 }
 
 fn bench(c: &mut Criterion) {
-    let keyring = Keyring::from_keys(1, Key256::from_bytes([7; 32]), Key256::from_bytes([8; 32]), 0).unwrap();
+    let keyring = Keyring::from_keys(
+        1,
+        Key256::from_bytes([7; 32]),
+        Key256::from_bytes([8; 32]),
+        0,
+    )
+    .unwrap();
     let ctx = FieldContext::new("acme", "contact", "0042", "email").unwrap();
     let raw = Aes256Gcm::new(&[7u8; 32].into());
     let nonce = Nonce::from([9u8; 12]);
@@ -30,27 +36,48 @@ fn bench(c: &mut Criterion) {
     for size in [16usize, 64, 1024, 64 * 1024] {
         let pt = vec![0x5au8; size];
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("raw-aes256gcm-seal", size), &pt, |b, pt| {
-            b.iter(|| {
-                let mut buf = pt.clone();
-                let tag = raw.encrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into()).unwrap();
-                black_box((buf, tag))
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("raw-aes256gcm-seal", size),
+            &pt,
+            |b, pt| {
+                b.iter(|| {
+                    let mut buf = pt.clone();
+                    let tag = raw
+                        .encrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into())
+                        .unwrap();
+                    black_box((buf, tag))
+                })
+            },
+        );
         let mut e = CounterEntropy(0);
         group.bench_with_input(BenchmarkId::new("crmguard-seal", size), &pt, |b, pt| {
-            b.iter(|| black_box(keyring.seal_with(&ctx, pt, ContentType::Bytes, &mut e).unwrap()))
-        });
-        let sealed = keyring.seal_with(&ctx, &pt, ContentType::Bytes, &mut e).unwrap();
-        let mut ct = pt.clone();
-        let tag = raw.encrypt_inout_detached(&nonce, b"", ct.as_mut_slice().into()).unwrap();
-        group.bench_with_input(BenchmarkId::new("raw-aes256gcm-open", size), &ct, |b, ct| {
             b.iter(|| {
-                let mut buf = ct.clone();
-                raw.decrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into(), &tag).unwrap();
-                black_box(buf)
+                black_box(
+                    keyring
+                        .seal_with(&ctx, pt, ContentType::Bytes, &mut e)
+                        .unwrap(),
+                )
             })
         });
+        let sealed = keyring
+            .seal_with(&ctx, &pt, ContentType::Bytes, &mut e)
+            .unwrap();
+        let mut ct = pt.clone();
+        let tag = raw
+            .encrypt_inout_detached(&nonce, b"", ct.as_mut_slice().into())
+            .unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("raw-aes256gcm-open", size),
+            &ct,
+            |b, ct| {
+                b.iter(|| {
+                    let mut buf = ct.clone();
+                    raw.decrypt_inout_detached(&nonce, b"", buf.as_mut_slice().into(), &tag)
+                        .unwrap();
+                    black_box(buf)
+                })
+            },
+        );
         group.bench_with_input(BenchmarkId::new("crmguard-open", size), &sealed, |b, s| {
             b.iter(|| black_box(keyring.open(&ctx, s).unwrap()))
         });
@@ -62,7 +89,14 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("crmguard-seal-64B-to-text", |b| {
         let mut e = CounterEntropy(0);
-        b.iter(|| black_box(keyring.seal_with(&ctx, &pt, ContentType::Bytes, &mut e).unwrap().to_text()))
+        b.iter(|| {
+            black_box(
+                keyring
+                    .seal_with(&ctx, &pt, ContentType::Bytes, &mut e)
+                    .unwrap()
+                    .to_text(),
+            )
+        })
     });
 }
 
