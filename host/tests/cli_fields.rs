@@ -1,5 +1,6 @@
 //! The `crmguard` binary end to end: exit codes, the one-line stable-code errors, and the
 //! sealed-fields flows (seal/open, rotation, records, blind index, erasure, re-encryption).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

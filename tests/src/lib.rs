@@ -241,10 +241,11 @@ pub fn sealed_field_vectors() -> Result<Value, Error> {
             "plaintext_hex": hex::encode(&case.plaintext),
             "sealed": sealed.to_text(),
         });
-        if let Ok(s) = std::str::from_utf8(&case.plaintext) {
-            if case.plaintext.len() <= 1024 {
-                v["plaintext_utf8"] = s.into();
-            }
+        if let (Ok(s), true) = (
+            std::str::from_utf8(&case.plaintext),
+            case.plaintext.len() <= 1024,
+        ) {
+            v["plaintext_utf8"] = s.into();
         }
         sealed_texts.push((sealed, keyring, ctx));
         vectors.push(v);
@@ -353,7 +354,15 @@ fn invalid_vectors(
 
 fn blind_index_vectors() -> Result<Vec<Value>, Error> {
     let keyring = Keyring::from_keys(1, Key256::from_bytes([0; 32]), vector_blind_root(), 0)?;
-    let cases: Vec<(&str, &str, &str, Vec<Normalizer>, u16, &str)> = vec![
+    type BlindCase = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<Normalizer>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<BlindCase> = vec![
         (
             "acme",
             "contact",

@@ -1,6 +1,7 @@
 //! The published sealed-field vectors: the committed file is reproduced byte for byte by
 //! crmguard-core, every valid vector opens to its plaintext, every invalid one fails with
 //! its code, and every blind index matches.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use crmguard_conformance::{sealed_field_vectors, vector_keyring};
 use crmguard_core::{FieldContext, SubjectId};

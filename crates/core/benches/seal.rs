@@ -1,5 +1,6 @@
 //! Sealing and opening next to raw AES-256-GCM (aes-gcm crate, fixed key and nonce) on the
 //! same inputs, in the same run. `cargo bench -p crmguard-core --bench seal`.
+#![allow(clippy::unwrap_used)] // a benchmark: a failure should stop it loudly
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};

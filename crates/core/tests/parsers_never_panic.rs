@@ -1,5 +1,6 @@
 //! Every parser of untrusted input returns a typed error on garbage, never panics. (The
 //! cargo-fuzz targets in fuzz/ explore the same entry points with coverage guidance.)
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use crmguard_core::{Keyring, RecordSchema, SealedField, parse_master_key};
 use proptest::prelude::*;

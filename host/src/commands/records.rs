@@ -134,15 +134,14 @@ pub(crate) fn seal_record(opts: RecordOpts) -> CmdResult {
     let mut created = 0;
     if needs_subjects {
         for (i, r) in records.iter().enumerate() {
-            if let Some(subject) = with_record_number(i, schema.subject_id(r, &target))? {
-                if with_record_number(
-                    i,
-                    loaded
-                        .keyring
-                        .add_subject(&subject, &mut SystemEntropy, now()),
-                )? {
-                    created += 1;
-                }
+            let Some(subject) = with_record_number(i, schema.subject_id(r, &target))? else {
+                continue;
+            };
+            let added = loaded
+                .keyring
+                .add_subject(&subject, &mut SystemEntropy, now());
+            if with_record_number(i, added)? {
+                created += 1;
             }
         }
         if created > 0 {
