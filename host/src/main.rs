@@ -67,6 +67,11 @@ enum Command {
     /// Manage data-subject keys.
     #[command(subcommand)]
     Subject(fields::SubjectCommand),
+    /// Verify access tokens (JWT) against a JSON Web Key Set.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Verify a request's token, decide it by a policy, and print the visible record.
+    Authorize(commands::authorize::AuthorizeOpts),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +88,8 @@ fn main() -> ExitCode {
         } => records::open_record(opts, forgotten_as_null),
         Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
         Command::Subject(cmd) => fields::subject(cmd),
+        Command::Token(cmd) => commands::token::run(cmd),
+        Command::Authorize(opts) => commands::authorize::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

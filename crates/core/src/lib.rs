@@ -31,8 +31,10 @@ mod context;
 mod crypto;
 mod error;
 mod keyring;
+mod policy;
 mod record;
 mod sealed;
+mod token;
 
 pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
 pub use context::{
@@ -42,14 +44,23 @@ pub use context::{
 pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
-    BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    SealedFieldError, SubjectError,
+    BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError, PolicyError,
+    SealedFieldError, SubjectError, TokenError,
 };
 pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
+pub use policy::{
+    Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,
+    DecisionReason, Effect, FieldRules, FieldSpec, FieldVisibility, MAX_POLICY_LEN, MaskStyle,
+    ObjectSpec, Policy, PolicyDecision, PolicyDocument, PolicyRule, ReasonKind, Treatment,
+};
 pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
     RecordTarget, UnknownFields,
 };
 pub use sealed::{
     ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
+};
+pub use token::{
+    Algorithm, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, KeySet, MAX_KEY_SET_LEN,
+    MAX_LEEWAY_SECS, VerificationOptions, VerifiedClaims, VerifiedJws,
 };
