@@ -25,12 +25,16 @@ enum Command {
     /// Create, rotate and inspect keyrings and master keys.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// Append to, verify, and prove inclusion in tamper-evident audit logs.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keys(cmd) => commands::keys::run(cmd),
+        Command::Audit(cmd) => commands::audit::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,11 +15,22 @@ pub(crate) enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Generate an audit signing key (Ed25519, with the key for pseudonymising ids) and its
+    /// public key. The signing key file is created with mode 0600.
+    NewSigning {
+        /// The signing key file to create; refuses to overwrite.
+        #[arg(long)]
+        out: PathBuf,
+        /// The public (verifying) key file to create.
+        #[arg(long)]
+        public_out: PathBuf,
+    },
 }
 
 pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
     match cmd {
         KeysCommand::NewMaster { out } => new_master(&out),
+        KeysCommand::NewSigning { out, public_out } => new_signing(&out, &public_out),
     }
 }
 
@@ -31,6 +42,34 @@ fn new_master(out: &std::path::Path) -> CmdResult {
     );
     write_new_secret_file(out, text.as_bytes())?;
     eprintln!("wrote master key to {}", out.display());
+    Ok(())
+}
+
+fn new_signing(out: &std::path::Path, public_out: &std::path::Path) -> CmdResult {
+    use crmguard_core::{AuditSigningKey, Entropy, SystemEntropy};
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    let mut pseudonym = zeroize::Zeroizing::new([0u8; 32]);
+    SystemEntropy.fill(&mut *seed)?;
+    SystemEntropy.fill(&mut *pseudonym)?;
+    let key = AuditSigningKey::from_seed(&seed, *pseudonym);
+    write_new_secret_file(out, key.to_json().as_bytes())?;
+    let public = key.verifying_key().to_json();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(public_out)
+        .and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(public.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(|e| Failure::io(&public_out.display().to_string(), e))?;
+    eprintln!(
+        "wrote audit signing key {} to {} and its public key to {}",
+        key.key_id(),
+        out.display(),
+        public_out.display()
+    );
     Ok(())
 }
 

@@ -1,4 +1,5 @@
 //! One module per command group; each only translates between the command line and
 //! crmguard-core.
 
+pub(crate) mod audit;
 pub(crate) mod keys;
