@@ -417,8 +417,8 @@ impl AuditLog {
     /// `durable_size` exceeds its seq.
     pub fn append(&mut self, event: &AuditEvent, time: u64) -> Result<Appended, AuditLogError> {
         self.check_usable()?;
-        let rec = self.chain.append(event, time)?;
-        self.buf.extend_from_slice(rec.to_line().as_bytes());
+        let (rec, line) = self.chain.append_line(event, time)?;
+        self.buf.extend_from_slice(line.as_bytes());
         self.buf.push(b'\n');
         self.pending_since.get_or_insert_with(Instant::now);
         self.since_checkpoint += 1;

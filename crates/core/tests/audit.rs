@@ -563,8 +563,8 @@ proptest! {
     fn records_are_jcs_canonical(events in prop::collection::vec(arb_event(), 1..6), t in 0u64..(1 << 53)) {
         let mut chain = AuditChain::new("log-€", opts()).unwrap();
         for e in &events {
-            let rec = chain.append(e, t).unwrap();
-            let line = rec.to_line();
+            let (rec, line) = chain.append_line(e, t).unwrap();
+            prop_assert_eq!(&line, &rec.to_line());
             let value: serde_json::Value = serde_json::from_str(&line).unwrap();
             prop_assert_eq!(serde_json_canonicalizer::to_string(&value).unwrap(), line.clone());
             let mut body = value.clone();

@@ -91,7 +91,7 @@ fn build(
     seq: u64,
     prev_hash: AuditHash,
     time: u64,
-) -> Result<AuditRecord, AuditError> {
+) -> Result<(AuditRecord, String), AuditError> {
     if time > MAX_SAFE_INTEGER {
         return Err(AuditError::Event("time above 2^53 - 1".to_owned()));
     }
@@ -186,8 +186,8 @@ fn build(
         time,
         type_uid: u32::from(class_uid) * 100 + u32::from(activity_id),
     };
-    rec.hash = rec.compute_hash();
-    Ok(rec)
+    let line = rec.seal_and_render();
+    Ok((rec, line))
 }
 
 /// A log id: 1 to 256 bytes, no control characters.
@@ -253,11 +253,21 @@ impl AuditChain {
     /// [`AuditRecord::to_line`] and a newline to the log. Fails, without changing the chain,
     /// on an event that cannot be recorded.
     pub fn append(&mut self, event: &AuditEvent, time: u64) -> Result<AuditRecord, AuditError> {
+        self.append_line(event, time).map(|(rec, _)| rec)
+    }
+
+    /// Like [`append`](Self::append), also returning the record's line (its canonical form,
+    /// without newline), rendered in the same pass as the hash.
+    pub fn append_line(
+        &mut self,
+        event: &AuditEvent,
+        time: u64,
+    ) -> Result<(AuditRecord, String), AuditError> {
         let seq = self.size();
-        let rec = build(event, &self.options, &self.log_id, seq, self.head, time)?;
+        let (rec, line) = build(event, &self.options, &self.log_id, seq, self.head, time)?;
         self.head = rec.hash;
         self.frontier.push(leaf_hash(&rec.hash));
-        Ok(rec)
+        Ok((rec, line))
     }
 
     /// A signed checkpoint over all records so far, or `None` for an empty log.

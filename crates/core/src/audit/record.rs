@@ -231,6 +231,45 @@ impl AuditRecord {
         sha256(&[RECORD_DOMAIN, &buf])
     }
 
+    /// Computes the record's hash, sets it, and returns the record's line (as
+    /// [`to_line`](Self::to_line) would) with a single serialisation.
+    pub(crate) fn seal_and_render(&mut self) -> String {
+        let body = self.canonical_body();
+        self.hash = sha256(&[RECORD_DOMAIN, &body]);
+        // In canonical form `hash` sits right before `metadata`. A raw `,"metadata":` cannot
+        // occur inside a JSON string (its quotes would be escaped) and no object before it has
+        // a `metadata` member, so the first occurrence is the top-level member.
+        let at = find(&body, b",\"metadata\":").expect("records have a metadata member");
+        let mut line = Vec::with_capacity(body.len() + 76);
+        line.extend_from_slice(&body[..at]);
+        line.extend_from_slice(b",\"hash\":\"");
+        line.extend_from_slice(self.hash.to_hex().as_bytes());
+        line.push(b'"');
+        line.extend_from_slice(&body[at..]);
+        // Built from UTF-8 JSON and ASCII.
+        String::from_utf8(line).expect("JSON is UTF-8")
+    }
+
+    /// Parses a canonical line and returns the record with the hash its content calls for.
+    pub(crate) fn parse_line_and_hash(
+        line: &str,
+        expected_seq: u64,
+    ) -> Result<(Self, AuditHash), AuditError> {
+        let rec = Self::parse_line(line, expected_seq)?;
+        // The line is canonical, so the body is the line without its `,"hash":"..."` member
+        // (the first raw occurrence, for the reason given in `seal_and_render`).
+        let needle = format!(",\"hash\":\"{}\"", rec.hash);
+        let computed = match line.find(&needle) {
+            Some(at) => sha256(&[
+                RECORD_DOMAIN,
+                &line.as_bytes()[..at],
+                &line.as_bytes()[at + needle.len()..],
+            ]),
+            None => rec.compute_hash(),
+        };
+        Ok((rec, computed))
+    }
+
     /// The record's line in the log: its canonical (JCS) form, without the trailing newline.
     pub fn to_line(&self) -> String {
         // Serialising plain structs of strings and integers cannot fail.
@@ -257,6 +296,12 @@ impl AuditRecord {
         }
         Ok(rec)
     }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    hay.windows(needle.len())
+        .position(|w| w[0] == first && w == needle)
 }
 
 /// A serde_json error message cut to a bounded length (it may quote parts of the input).

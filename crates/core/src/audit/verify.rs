@@ -103,13 +103,17 @@ impl ChainVerifier {
             let c = Checkpoint::parse_line(line, seq)?;
             self.push_checkpoint(c)
         } else {
-            let rec = AuditRecord::parse_line(line, seq)?;
-            self.push_record(&rec)
+            let (rec, computed) = AuditRecord::parse_line_and_hash(line, seq)?;
+            self.check_record(&rec, computed)
         }
     }
 
     /// Checks the next record.
     pub fn push_record(&mut self, rec: &AuditRecord) -> Result<(), AuditError> {
+        self.check_record(rec, rec.compute_hash())
+    }
+
+    fn check_record(&mut self, rec: &AuditRecord, computed: AuditHash) -> Result<(), AuditError> {
         let seq = self.size();
         if rec.seq > seq {
             return Err(AuditError::Seq {
@@ -172,7 +176,7 @@ impl ChainVerifier {
             }
             Some(_) => {}
         }
-        if rec.compute_hash() != rec.hash {
+        if computed != rec.hash {
             return Err(AuditError::Hash {
                 seq,
                 reason: "record hash does not match its content (record modified)".to_owned(),
