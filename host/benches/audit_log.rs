@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use crmguard_core::{
-    Activity, AuditEvent, AuditSigningKey, Decision, EventActor, EventClass, EventField,
-    EventResource, FieldAction, Outcome, RecordOptions,
+    Activity, AuditEvent, AuditFieldAction, AuditSigningKey, Decision, EventActor, EventClass,
+    EventField, EventResource, Outcome, RecordOptions,
 };
 use crmguard_host::audit_log::{AuditLog, Durability, LogOptions};
 
@@ -32,7 +32,7 @@ fn event() -> AuditEvent {
             uid: "c-42".into(),
             fields: vec![EventField {
                 name: "email".into(),
-                action: FieldAction::Encrypt,
+                action: AuditFieldAction::Encrypt,
             }],
         }],
         outcome: Outcome {

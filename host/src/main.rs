@@ -5,9 +5,14 @@
 
 mod commands;
 mod failure;
+mod keystore;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use commands::{audit, fields, keys, records};
+use keystore::KeyringOpts;
 
 #[derive(Parser)]
 #[command(
@@ -24,17 +29,64 @@ struct Cli {
 enum Command {
     /// Create, rotate and inspect keyrings and master keys.
     #[command(subcommand)]
-    Keys(commands::keys::KeysCommand),
+    Keys(keys::KeysCommand),
+    /// Seal one value read from stdin; prints the sealed text and a newline.
+    Seal {
+        #[command(flatten)]
+        keyring: KeyringOpts,
+        #[command(flatten)]
+        context: fields::ContextOpts,
+    },
+    /// Open one sealed text read from stdin; writes the plaintext bytes to stdout.
+    Open {
+        #[command(flatten)]
+        keyring: KeyringOpts,
+        #[command(flatten)]
+        context: fields::ContextOpts,
+    },
+    /// Compute the blind index of a value read from stdin, for equality search.
+    BlindIndex(fields::BlindIndexArgs),
+    /// Seal records (JSON objects, one per line) by a schema.
+    SealRecord(records::RecordOpts),
+    /// Open sealed records by their schema.
+    OpenRecord {
+        #[command(flatten)]
+        opts: records::RecordOpts,
+        /// Output null for fields sealed under a forgotten subject's key instead of failing.
+        #[arg(long)]
+        forgotten_as_null: bool,
+    },
+    /// Re-encrypt sealed records under the keyring's current primary key (data rotation).
+    Reencrypt {
+        #[command(flatten)]
+        opts: records::RecordOpts,
+        /// Write here (default: back to the --in file, atomically; stdout without --in).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Manage data-subject keys.
+    #[command(subcommand)]
+    Subject(fields::SubjectCommand),
     /// Append to, verify, and prove inclusion in tamper-evident audit logs.
     #[command(subcommand)]
-    Audit(commands::audit::AuditCommand),
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keys(cmd) => commands::keys::run(cmd),
-        Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
+        Command::Seal { keyring, context } => fields::seal(keyring, context),
+        Command::Open { keyring, context } => fields::open(keyring, context),
+        Command::BlindIndex(args) => fields::blind_index(args),
+        Command::SealRecord(opts) => records::seal_record(opts),
+        Command::OpenRecord {
+            opts,
+            forgotten_as_null,
+        } => records::open_record(opts, forgotten_as_null),
+        Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
+        Command::Subject(cmd) => fields::subject(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,8 +9,9 @@
 #![allow(clippy::print_stdout)] // a benchmark binary
 
 use crmguard_core::{
-    Activity, Anchor, AuditChain, AuditEvent, AuditSigningKey, ChainVerifier, Decision, EventActor,
-    EventClass, EventEndpoint, EventField, EventResource, FieldAction, Outcome, RecordOptions,
+    Activity, Anchor, AuditChain, AuditEvent, AuditFieldAction, AuditSigningKey, ChainVerifier,
+    Decision, EventActor, EventClass, EventEndpoint, EventField, EventResource, Outcome,
+    RecordOptions,
 };
 use std::hint::black_box;
 use std::time::Instant;
@@ -36,15 +37,15 @@ fn event() -> AuditEvent {
             fields: vec![
                 EventField {
                     name: "email".into(),
-                    action: FieldAction::Encrypt,
+                    action: AuditFieldAction::Encrypt,
                 },
                 EventField {
                     name: "phone".into(),
-                    action: FieldAction::Mask,
+                    action: AuditFieldAction::Mask,
                 },
                 EventField {
                     name: "ssn".into(),
-                    action: FieldAction::Deny,
+                    action: AuditFieldAction::Deny,
                 },
             ],
         }],

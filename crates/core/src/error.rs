@@ -78,6 +78,9 @@ pub enum SealedFieldError {
     /// The value is a sealed field of a format version or suite this build does not know.
     #[error("sealed field uses an unsupported format version or suite")]
     Unsupported,
+    /// The plaintext is over the 16 MiB limit for one field.
+    #[error("plaintext is larger than the 16 MiB limit for one field")]
+    TooLarge,
 }
 
 impl SealedFieldError {
@@ -87,6 +90,7 @@ impl SealedFieldError {
             SealedFieldError::Auth => "ERR_SEALED_FIELD_AUTH",
             SealedFieldError::Malformed(_) => "ERR_SEALED_FIELD_MALFORMED",
             SealedFieldError::Unsupported => "ERR_SEALED_FIELD_UNSUPPORTED",
+            SealedFieldError::TooLarge => "ERR_SEALED_FIELD_TOO_LARGE",
         }
     }
 }
@@ -337,6 +341,8 @@ impl fmt::Display for InvalidIdentifier {
     }
 }
 
+impl std::error::Error for InvalidIdentifier {}
+
 impl From<InvalidIdentifier> for Error {
     fn from(e: InvalidIdentifier) -> Self {
         Error::Context(e)
@@ -348,6 +354,7 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_SEALED_FIELD_AUTH",
     "ERR_SEALED_FIELD_MALFORMED",
     "ERR_SEALED_FIELD_UNSUPPORTED",
+    "ERR_SEALED_FIELD_TOO_LARGE",
     "ERR_KEY_NOT_FOUND",
     "ERR_KEY_DESTROYED",
     "ERR_KEY_INVALID",

@@ -4,22 +4,42 @@
 //! I/O, no clock, no randomness source of its own (entropy comes in through [`Entropy`];
 //! with the default `getrandom` feature, [`SystemEntropy`] is the operating system's).
 //! The same code runs natively, inside WebAssembly components, and in the npm package.
+//!
+//! - [`Keyring`]: versioned data keys with one primary, rotation, per-subject keys
+//!   (crypto-shredding), stored sealed under a master key.
+//! - [`SealedField`]: one value sealed with XAES-256-GCM and bound to its [`FieldContext`]
+//!   (tenant, object, record, field, subject).
+//! - [`RecordSchema`]: seal and open whole JSON records, with blind indexes
+//!   ([`BlindIndexSpec`]) for equality search.
+//!
+//! ```
+//! use crmguard_core::{FieldContext, Keyring, SystemEntropy};
+//!
+//! let keyring = Keyring::generate(&mut SystemEntropy, 1_764_400_000)?;
+//! let ctx = FieldContext::new("acme", "contact", "0042", "email")?;
+//! let text = keyring.seal(&ctx, b"ada@example.com")?.to_text();
+//! assert_eq!(keyring.open_text(&ctx, &text)?, b"ada@example.com");
+//! # Ok::<(), crmguard_core::Error>(())
+//! ```
+//!
+//! Every error has a stable code ([`Error::code`]); see [`ERROR_CODES`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod audit;
+mod blind;
 mod context;
-// The XAES helpers are used by the sealed-field code being written on main; until that
-// merges they are dead code on this branch.
-#[allow(dead_code)]
 mod crypto;
 mod error;
+mod keyring;
+mod record;
+mod sealed;
 
 pub use audit::{
-    Activity, Anchor, AuditChain, AuditEvent, AuditHash, AuditRecord, AuditSigningKey,
-    AuditVerifyingKey, CHECKPOINT_DOMAIN, CHECKPOINT_KIND, CONSISTENCY_PROOF_KIND, ChainVerifier,
-    Checkpoint, ConsistencyProof, Decision, EventActor, EventClass, EventEndpoint, EventField,
-    EventResource, FieldAction, GENESIS_DOMAIN, INCLUSION_PROOF_KIND, InclusionProof,
+    Activity, Anchor, AuditChain, AuditEvent, AuditFieldAction, AuditHash, AuditRecord,
+    AuditSigningKey, AuditVerifyingKey, CHECKPOINT_DOMAIN, CHECKPOINT_KIND, CONSISTENCY_PROOF_KIND,
+    ChainVerifier, Checkpoint, ConsistencyProof, Decision, EventActor, EventClass, EventEndpoint,
+    EventField, EventResource, GENESIS_DOMAIN, INCLUSION_PROOF_KIND, InclusionProof,
     MAX_SAFE_INTEGER, OCSF_VERSION, Outcome, PRODUCT_NAME, PSEUDONYM_DOMAIN, ProofDocument,
     PseudonymKey, RECORD_DOMAIN, RecordActor, RecordApi, RecordEndpoint, RecordField,
     RecordMetadata, RecordOptions, RecordProduct, RecordRequest, RecordResource, RecordUser,
@@ -32,6 +52,7 @@ pub mod merkle {
         root_of, verify_consistency, verify_inclusion,
     };
 }
+pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
 pub use context::{
     FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
 };
@@ -41,4 +62,12 @@ pub use crypto::{Entropy, Key256};
 pub use error::{
     AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
     SealedFieldError, SubjectError,
+};
+pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
+pub use record::{
+    FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
+    RecordTarget, UnknownFields,
+};
+pub use sealed::{
+    ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
 };

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use crmguard_core::{
-    Activity, Anchor, AuditChain, AuditError, AuditEvent, AuditRecord, AuditSigningKey,
-    AuditVerifyingKey, ChainVerifier, Checkpoint, ConsistencyProof, Decision, EventActor,
-    EventClass, EventEndpoint, EventField, EventResource, FieldAction, InclusionProof, Outcome,
+    Activity, Anchor, AuditChain, AuditError, AuditEvent, AuditFieldAction, AuditRecord,
+    AuditSigningKey, AuditVerifyingKey, ChainVerifier, Checkpoint, ConsistencyProof, Decision,
+    EventActor, EventClass, EventEndpoint, EventField, EventResource, InclusionProof, Outcome,
     ProofDocument, RecordOptions, VerifiedLog, parse_proof,
 };
 use proptest::prelude::*;
@@ -38,11 +38,11 @@ fn event(i: u64) -> AuditEvent {
             fields: vec![
                 EventField {
                     name: "email".into(),
-                    action: FieldAction::Encrypt,
+                    action: AuditFieldAction::Encrypt,
                 },
                 EventField {
                     name: "ssn".into(),
-                    action: FieldAction::Deny,
+                    action: AuditFieldAction::Deny,
                 },
             ],
         }],
@@ -537,7 +537,7 @@ fn arb_event() -> impl Strategy<Value = AuditEvent> {
                             .into_iter()
                             .map(|name| EventField {
                                 name,
-                                action: FieldAction::Mask,
+                                action: AuditFieldAction::Mask,
                             })
                             .collect(),
                     })

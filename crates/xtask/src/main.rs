@@ -1,1 +1,73 @@
-fn main() {}
+//! `cargo xtask demo` and `cargo xtask test`: the README's two commands. Both set up what
+//! they need themselves.
+
+mod demo;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <command>\n\n\
+         commands:\n  \
+         demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
+         test      install what is missing, build everything, run every test\n  \
+         vectors   regenerate tests/vectors/sealed-fields.json"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&root().join("demo-data")),
+        Some("test") => test::run(),
+        Some("vectors") => write_vectors(),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    // crates/xtask -> workspace root; CARGO_MANIFEST_DIR is set by cargo at build time.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub(crate) fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a command, streaming its output; fails if it fails.
+pub(crate) fn run_step(what: &str, cmd: &mut Command) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what}: failed ({status})"))
+    }
+}
+
+fn write_vectors() -> Result<(), String> {
+    let doc = crmguard_conformance::sealed_field_vectors().map_err(|e| e.to_string())?;
+    let path = root().join("tests/vectors/sealed-fields.json");
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}

@@ -2,4 +2,6 @@
 //! crmguard-core.
 
 pub(crate) mod audit;
+pub(crate) mod fields;
 pub(crate) mod keys;
+pub(crate) mod records;

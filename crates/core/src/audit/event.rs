@@ -101,7 +101,7 @@ pub struct EventEndpoint {
 /// What one field was subjected to. Never the field's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FieldAction {
+pub enum AuditFieldAction {
     /// Read in clear.
     Read,
     /// Written.
@@ -127,7 +127,7 @@ pub struct EventField {
     /// The field name (or schema path).
     pub name: String,
     /// What happened to it.
-    pub action: FieldAction,
+    pub action: AuditFieldAction,
 }
 
 /// One resource (CRM record, key, data subject) the event concerns.

@@ -24,8 +24,8 @@ mod verify;
 pub use chain::{AuditChain, RecordOptions, SUBJECT_RESOURCE_TYPE};
 pub use checkpoint::{CHECKPOINT_DOMAIN, CHECKPOINT_KIND, Checkpoint};
 pub use event::{
-    Activity, AuditEvent, Decision, EventActor, EventClass, EventEndpoint, EventField,
-    EventResource, FieldAction, Outcome,
+    Activity, AuditEvent, AuditFieldAction, Decision, EventActor, EventClass, EventEndpoint,
+    EventField, EventResource, Outcome,
 };
 pub use hash::AuditHash;
 pub use keys::{AuditSigningKey, AuditVerifyingKey, PSEUDONYM_DOMAIN, PseudonymKey};

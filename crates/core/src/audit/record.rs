@@ -97,7 +97,7 @@ pub struct RecordMetadata {
 #[serde(deny_unknown_fields)]
 pub struct RecordField {
     /// What happened to the field.
-    pub action: super::FieldAction,
+    pub action: super::AuditFieldAction,
     /// The field name.
     pub name: String,
 }

@@ -1,0 +1,128 @@
+//! `cargo xtask test`: installs missing wasm targets, then runs every check and test.
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{cargo, root, run_step};
+
+const WASM_TARGETS: &[&str] = &["wasm32-unknown-unknown", "wasm32-wasip2"];
+
+fn ensure_targets() -> Result<(), String> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e} (CRMGuard needs a rustup-managed toolchain)"))?;
+    let installed = String::from_utf8_lossy(&out.stdout);
+    let missing: Vec<&str> = WASM_TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        println!(
+            "wasm targets already installed: {}",
+            WASM_TARGETS.join(", ")
+        );
+        return Ok(());
+    }
+    run_step(
+        "rustup target add",
+        Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing),
+    )
+}
+
+fn node_available() -> Result<(), String> {
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => Err("node (>= 20) is required for the cross-runtime vector check".into()),
+    }
+}
+
+pub(crate) fn run() -> Result<(), String> {
+    let started = Instant::now();
+    let mut passed = Vec::new();
+    let mut step =
+        |name: &'static str, f: &mut dyn FnMut() -> Result<(), String>| -> Result<(), String> {
+            println!("\n=== xtask test: {name}");
+            let t = Instant::now();
+            f()?;
+            println!("--- {name}: ok ({:.1}s)", t.elapsed().as_secs_f64());
+            passed.push(name);
+            Ok(())
+        };
+
+    step("install missing wasm targets", &mut ensure_targets)?;
+    step("rustfmt", &mut || {
+        run_step("cargo fmt", cargo().args(["fmt", "--all", "--check"]))
+    })?;
+    step("clippy", &mut || {
+        run_step(
+            "cargo clippy",
+            cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )
+    })?;
+    for target in WASM_TARGETS {
+        step(
+            if *target == "wasm32-wasip2" {
+                "core builds for wasm32-wasip2"
+            } else {
+                "core builds for wasm32-unknown-unknown"
+            },
+            &mut || {
+                run_step(
+                    "cargo build (wasm)",
+                    cargo().args([
+                        "build",
+                        "-p",
+                        "crmguard-core",
+                        "--locked",
+                        "--target",
+                        target,
+                    ]),
+                )
+            },
+        )?;
+    }
+    step("Rust tests (unit, integration, doc, vectors)", &mut || {
+        run_step(
+            "cargo test",
+            cargo().args(["test", "--workspace", "--locked"]),
+        )
+    })?;
+    step(
+        "Node opens the published vectors with node:crypto only",
+        &mut || {
+            node_available()?;
+            run_step(
+                "node check-sealed-fields.mjs",
+                Command::new("node")
+                    .current_dir(root())
+                    .arg("tests/vectors/check-sealed-fields.mjs")
+                    .arg("tests/vectors/sealed-fields.json"),
+            )
+        },
+    )?;
+    step("the demo runs end to end", &mut || {
+        let dir = std::env::temp_dir().join(format!("crmguard-demo-check-{}", std::process::id()));
+        let r = crate::demo::run(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    })?;
+
+    println!(
+        "\nxtask test: {} steps passed, 0 failed, in {:.0}s",
+        passed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

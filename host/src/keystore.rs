@@ -1,0 +1,174 @@
+//! The keyring file on disk: master-key lookup, cleartext opt-in, locking and atomic writes.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use crmguard_core::{Key256, Keyring, SystemEntropy, parse_master_key};
+
+use crate::failure::Failure;
+
+/// The environment variable holding the base64 master key.
+pub(crate) const MASTER_KEY_ENV: &str = "CRMGUARD_MASTER_KEY";
+
+/// Options every keyring-using command takes.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct KeyringOpts {
+    /// The keyring file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keyring: PathBuf,
+    /// A file holding the base64 master key (instead of the CRMGUARD_MASTER_KEY variable).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+    /// Allow a keyring stored in cleartext. Anyone who can read the file has every key.
+    #[arg(long)]
+    pub(crate) insecure_cleartext: bool,
+}
+
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The master key from `--master-key-file`, else from CRMGUARD_MASTER_KEY, else none.
+pub(crate) fn master_key(file: Option<&Path>) -> Result<Option<Key256>, Failure> {
+    if let Some(path) = file {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| Failure::io(&display(path), e))?,
+        );
+        return Ok(Some(parse_master_key(&text)?));
+    }
+    match std::env::var(MASTER_KEY_ENV) {
+        Ok(v) => {
+            let v = zeroize::Zeroizing::new(v);
+            Ok(Some(parse_master_key(&v)?))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// A loaded keyring and how to write it back.
+pub(crate) struct LoadedKeyring {
+    pub(crate) keyring: Keyring,
+    opts: KeyringOpts,
+    master: Option<Key256>,
+    cleartext: bool,
+    // Held for the lifetime of a read-modify-write; released on drop.
+    _lock: Option<File>,
+}
+
+impl KeyringOpts {
+    /// Loads the keyring for reading.
+    pub(crate) fn load(&self) -> Result<LoadedKeyring, Failure> {
+        self.load_inner(None)
+    }
+
+    /// Takes the keyring's lock (`<file>.lock`), then loads it, for a read-modify-write.
+    pub(crate) fn load_for_update(&self) -> Result<LoadedKeyring, Failure> {
+        let lock_path = lock_path(&self.keyring);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Failure::io(&display(&lock_path), e))?;
+        lock.lock()
+            .map_err(|e| Failure::io(&display(&lock_path), e))?;
+        self.load_inner(Some(lock))
+    }
+
+    fn load_inner(&self, lock: Option<File>) -> Result<LoadedKeyring, Failure> {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&self.keyring)
+                .map_err(|e| Failure::io(&display(&self.keyring), e))?,
+        );
+        let master = master_key(self.master_key_file.as_deref())?;
+        let cleartext = Keyring::file_is_cleartext(&text);
+        let keyring = Keyring::from_json(&text, master.as_ref(), self.insecure_cleartext)?;
+        if cleartext {
+            eprintln!(
+                "warning: {} is an INSECURE cleartext keyring (--insecure-cleartext)",
+                display(&self.keyring)
+            );
+        }
+        Ok(LoadedKeyring {
+            keyring,
+            opts: self.clone(),
+            master,
+            cleartext,
+            _lock: lock,
+        })
+    }
+}
+
+impl LoadedKeyring {
+    /// Writes the keyring back in the protection it was read with.
+    pub(crate) fn save(&self) -> Result<(), Failure> {
+        let text = if self.cleartext {
+            self.keyring.to_cleartext_json()
+        } else {
+            let master = self.master.as_ref().ok_or_else(|| {
+                Failure::new(
+                    "ERR_KEYRING_MASTER_KEY",
+                    "a master key is required to write the keyring",
+                )
+            })?;
+            zeroize::Zeroizing::new(self.keyring.to_protected_json(master, &mut SystemEntropy)?)
+        };
+        write_atomically(&self.opts.keyring, text.as_bytes(), false)
+    }
+}
+
+fn lock_path(p: &Path) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path` and
+/// syncs the directory: a crash leaves either the old or the new file, never a torn one.
+/// With `create_new`, fails if `path` exists.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], create_new: bool) -> Result<(), Failure> {
+    if create_new && path.exists() {
+        return Err(Failure::new(
+            "ERR_IO",
+            format!("{} already exists; refusing to overwrite", display(path)),
+        ));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(&dir) {
+            d.sync_all()?;
+        }
+        Ok(())
+    })();
+    result.map_err(|e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::io(&display(path), e)
+    })
+}
