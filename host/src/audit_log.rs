@@ -575,3 +575,19 @@ impl AuditLog {
         self.checkpoint(time)
     }
 }
+
+/// Opens the log at `path`, appends the record for `event` durably (fsync), writes a
+/// checkpoint and closes it: for one-off events such as a data subject's erasure.
+pub fn append_one(
+    path: &Path,
+    key: AuditSigningKey,
+    mut options: LogOptions,
+    event: &AuditEvent,
+    time: u64,
+) -> Result<(Appended, Option<Checkpoint>), AuditLogError> {
+    options.durability = Durability::PerRecord;
+    let (mut log, _) = AuditLog::open(path, key, options)?;
+    let appended = log.append(event, time)?;
+    let checkpoint = log.close(time)?;
+    Ok((appended, checkpoint))
+}

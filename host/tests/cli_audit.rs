@@ -406,3 +406,119 @@ fn bad_input_and_usage() {
         assert_eq!(mode & 0o077, 0);
     }
 }
+
+#[test]
+fn subject_forget_appends_a_pseudonymised_erasure_record() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    setup(dir);
+    let master = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let with_master = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(BIN)
+            .current_dir(dir)
+            .args(args)
+            .env("CRMGUARD_MASTER_KEY", master)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The command may finish without reading stdin; a closed pipe is not a failure.
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        child.wait_with_output().unwrap()
+    };
+    let o = with_master(&["keys", "new", "--out", "keyring.json"], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let seal = [
+        "seal",
+        "--keyring",
+        "keyring.json",
+        "--tenant",
+        "acme",
+        "--object",
+        "contact",
+        "--record",
+        "r-1",
+        "--field",
+        "email",
+        "--subject",
+        "subject-0042",
+    ];
+    let o = with_master(&seal, "ada@example.com");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let forget = [
+        "subject",
+        "forget",
+        "--keyring",
+        "keyring.json",
+        "--subject",
+        "subject-0042",
+        "--audit-log",
+        "audit.jsonl",
+        "--signing-key",
+        "k.json",
+        "--audit-actor",
+        "dpo-1",
+        "--audit-tenant",
+        "acme",
+    ];
+    let o = with_master(&forget, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("audit: erasure recorded at seq 0"),
+        "{}",
+        stdout(&o)
+    );
+    let o = with_master(&forget, "");
+    assert!(
+        stdout(&o).contains("audit: erasure recorded at seq 1"),
+        "{}",
+        stdout(&o)
+    );
+    let log = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    assert!(!log.contains("subject-0042"), "{log}");
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(first["class_uid"], 3004);
+    assert_eq!(first["activity_id"], 4);
+    assert_eq!(first["resources"][0]["type"], "data_subject");
+    let key = crmguard_core::AuditSigningKey::from_json(
+        &std::fs::read_to_string(dir.join("k.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        first["resources"][0]["uid"],
+        key.pseudonym_key().pseudonym("subject-0042")
+    );
+    let o = run(
+        dir,
+        &[
+            "audit",
+            "verify",
+            "--log",
+            "audit.jsonl",
+            "--public-key",
+            "k.pub.json",
+        ],
+        "",
+    );
+    assert!(
+        stdout(&o).starts_with("ok: 2 records, 2 checkpoints"),
+        "{}",
+        stderr(&o)
+    );
+    // --audit-log without --signing-key is a usage error.
+    let o = with_master(
+        &[
+            "subject",
+            "forget",
+            "--keyring",
+            "keyring.json",
+            "--subject",
+            "x",
+            "--audit-log",
+            "a",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

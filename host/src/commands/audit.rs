@@ -211,6 +211,57 @@ pub(crate) fn run(cmd: AuditCommand) -> CmdResult {
     }
 }
 
+/// Where `subject forget` records an erasure: `--audit-log` and `--signing-key` together.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ErasureAuditOpts {
+    /// Append an audit record of the erasure to this log (the subject id is replaced by a
+    /// keyed hash).
+    #[arg(long, value_name = "PATH", requires = "signing_key")]
+    pub(crate) audit_log: Option<PathBuf>,
+    /// The audit signing key file (from `crmguard keys new-signing`).
+    #[arg(long, value_name = "PATH", requires = "audit_log")]
+    pub(crate) signing_key: Option<PathBuf>,
+    /// The actor recorded as having erased the subject.
+    #[arg(long, value_name = "UID", default_value = "crmguard-cli")]
+    pub(crate) audit_actor: String,
+    /// The tenant recorded for the erasure.
+    #[arg(long, value_name = "TENANT", default_value = "default")]
+    pub(crate) audit_tenant: String,
+}
+
+/// Appends (durably, then checkpointed) the record of `subject`'s erasure if `opts` name a
+/// log; `reason` goes to `status_detail`. Returns the record's seq.
+pub(crate) fn record_subject_erasure(
+    opts: &ErasureAuditOpts,
+    subject: &str,
+    reason: Option<&str>,
+) -> Result<Option<u64>, Failure> {
+    let (Some(log), Some(key_path)) = (&opts.audit_log, &opts.signing_key) else {
+        return Ok(None);
+    };
+    let key = read_signing_key(key_path)?;
+    // Subject ids are always pseudonymised in erasure records.
+    let record = RecordOptions::new(env!("CARGO_PKG_VERSION"), Some(key.pseudonym_key().clone()));
+    let options = LogOptions {
+        durability: Durability::PerRecord,
+        checkpoint_every: None,
+        rotate_bytes: None,
+        record,
+        trusted_keys: Vec::new(),
+        new_log_id: random_log_id()?,
+    };
+    let actor = crmguard_core::EventActor {
+        uid: opts.audit_actor.clone(),
+        tenant: opts.audit_tenant.clone(),
+        roles: Vec::new(),
+    };
+    let mut event = AuditEvent::subject_erasure(actor, subject, None);
+    event.outcome.reason = reason.map(str::to_owned);
+    let (appended, _) = crmguard_host::audit_log::append_one(log, key, options, &event, now_ms())
+        .map_err(log_failure)?;
+    Ok(Some(appended.seq))
+}
+
 fn log_failure(e: AuditLogError) -> Failure {
     Failure::new(e.code(), e.to_string())
 }
