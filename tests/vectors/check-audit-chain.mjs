@@ -1,6 +1,6 @@
 // Verifies tests/vectors/audit-chain.json with nothing but Node's standard library, following
 // docs/AUDIT.md: an independent check that the specification is enough to verify a chain.
-// Usage: node tests/vectors/verify-audit-chain.mjs [path/to/audit-chain.json]
+// Usage: node tests/vectors/check-audit-chain.mjs [path/to/audit-chain.json]
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
