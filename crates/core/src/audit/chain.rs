@@ -199,6 +199,31 @@ pub(crate) fn check_log_id(log_id: &str) -> Result<(), AuditError> {
 ///
 /// Pure: time comes in as a parameter (milliseconds since the Unix epoch), and records come
 /// out as values and lines for the caller to store.
+///
+/// ```
+/// use crmguard_core::{Anchor, AuditChain, AuditEvent, AuditSigningKey, ChainVerifier, RecordOptions};
+///
+/// let key = AuditSigningKey::from_seed(&[7; 32], [8; 32]); // from `crmguard keys new-signing`
+/// let opts = RecordOptions::new("1.0.0", Some(key.pseudonym_key().clone()));
+/// let mut chain = AuditChain::new("log-1", opts)?;
+/// let event: AuditEvent = serde_json::from_str(r#"{"class":"api_activity","activity":"read",
+///     "actor":{"uid":"u-1","tenant":"acme","roles":["sales"]},
+///     "resources":[{"type":"contact","uid":"c-42","fields":[{"name":"email","action":"mask"}]}],
+///     "outcome":{"decision":"allow"}}"#).expect("a valid event");
+/// let (record, line) = chain.append_line(&event, 1_767_225_600_000)?;
+/// assert_eq!((record.seq, record.class_uid, record.type_uid), (0, 6003, 600302));
+/// let checkpoint = chain.checkpoint(&key, 1_767_225_600_001).expect("one record");
+///
+/// let mut verifier = ChainVerifier::new(vec![key.verifying_key()]);
+/// verifier.push_line(&line)?;
+/// verifier.push_line(&checkpoint.to_line())?;
+/// assert_eq!(verifier.finish(&Anchor::default())?.size, 1);
+///
+/// let tampered = line.replace("c-42", "c-43");
+/// let mut verifier = ChainVerifier::new(vec![key.verifying_key()]);
+/// assert_eq!(verifier.push_line(&tampered).unwrap_err().code(), "ERR_AUDIT_HASH");
+/// # Ok::<(), crmguard_core::AuditError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct AuditChain {
     log_id: String,
