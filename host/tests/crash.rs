@@ -68,6 +68,7 @@ fn run_and_kill(log: &Path, key: &Path, group: bool, delay: Duration) -> Vec<(u6
     let stdout = child.stdout.take().unwrap();
     let acks = Arc::new(Mutex::new(Vec::new()));
     let acks2 = Arc::clone(&acks);
+    let (first_tx, first_rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -76,9 +77,13 @@ fn run_and_kill(log: &Path, key: &Path, group: bool, delay: Duration) -> Vec<(u6
                 let seq: u64 = parts.next().unwrap().parse().unwrap();
                 let hash = AuditHash::from_hex(parts.next().unwrap()).unwrap();
                 acks2.lock().unwrap().push((seq, hash));
+                let _ = first_tx.send(());
             }
         }
     });
+    // The kill lands `delay` after the child started acknowledging (so every round kills a
+    // writer mid-stream, however slowly the machine starts it), or after 20 s at most.
+    let _ = first_rx.recv_timeout(Duration::from_secs(20));
     std::thread::sleep(delay);
     // Child::kill sends SIGKILL on Unix.
     let _ = child.kill();
@@ -108,7 +113,7 @@ fn sigkill_never_loses_an_acknowledged_record() {
     let mut all_acked: Vec<(u64, AuditHash)> = Vec::new();
     let mut torn_seen = 0;
     for round in 0..20 {
-        let delay = Duration::from_millis(40 + rng.next() % 260);
+        let delay = Duration::from_millis(rng.next() % 150);
         let acks = run_and_kill(&log, &key_path, round % 2 == 1, delay);
         // Reopen as a writer would: cuts a torn line, verifies everything against the head.
         let opts = LogOptions {
@@ -129,6 +134,10 @@ fn sigkill_never_loses_an_acknowledged_record() {
         };
         let v = verify_log(&log, keys.clone(), &anchor)
             .unwrap_or_else(|e| panic!("round {round}: verify failed: {}: {e}", e.code()));
+        assert!(
+            !acks.is_empty(),
+            "round {round}: the child acknowledged nothing"
+        );
         all_acked.extend(acks);
         for (seq, hash) in &all_acked {
             let got = v.record_hashes.get(*seq as usize);
