@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use commands::{fields, keys, records};
+use commands::{audit, fields, keys, records};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
@@ -72,6 +72,9 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Verify a request's token, decide it by a policy, and print the visible record.
     Authorize(commands::authorize::AuthorizeOpts),
+    /// Append to, verify, and prove inclusion in tamper-evident audit logs.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Subject(cmd) => fields::subject(cmd),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Authorize(opts) => commands::authorize::run(opts),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

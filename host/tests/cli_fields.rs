@@ -44,7 +44,15 @@ impl Env {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        // The child may exit (e.g. on a usage error) before reading stdin: a broken pipe here
+        // is not a test failure; the exit status and stderr are what is checked.
+        if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing stdin: {e}"
+            );
+        }
         child.wait_with_output().unwrap()
     }
 
