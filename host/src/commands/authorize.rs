@@ -70,8 +70,8 @@ pub(crate) fn run(opts: AuthorizeOpts) -> CmdResult {
     } else {
         let rules = decision.reason.rules.join(", ");
         Err(crmguard_core::Error::from(PolicyError::Denied(format!(
-            "{:?}{}{}",
-            decision.reason.kind,
+            "{}{}{}",
+            decision.reason.kind.as_str(),
             if rules.is_empty() { "" } else { " by " },
             rules
         )))

@@ -45,6 +45,20 @@ pub enum ReasonKind {
     UnknownObject,
 }
 
+impl ReasonKind {
+    /// The stable name, as in JSON (`tenant-mismatch`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::Allowed => "allowed",
+            ReasonKind::DeniedByRule => "denied-by-rule",
+            ReasonKind::NoMatchingRule => "no-matching-rule",
+            ReasonKind::TenantMismatch => "tenant-mismatch",
+            ReasonKind::MissingTenantClaim => "missing-tenant-claim",
+            ReasonKind::UnknownObject => "unknown-object",
+        }
+    }
+}
+
 /// The reason of a decision: its kind and the rules that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -272,7 +286,7 @@ impl PolicyDecision {
     /// the object has a tenant field and the record's value is not the decision's tenant.
     pub fn apply(&self, record: &Map<String, Value>) -> Result<Map<String, Value>, crate::Error> {
         if !self.is_allowed() {
-            return Err(PolicyError::Denied(format!("{:?}", self.reason.kind)).into());
+            return Err(PolicyError::Denied(self.reason.kind.as_str().to_owned()).into());
         }
         if let Some(tf) = &self.tenant_field
             && record.get(tf).and_then(Value::as_str) != Some(self.tenant.as_str())

@@ -315,6 +315,16 @@ fn decisions_and_documents_round_trip_through_json() {
         text.contains(r#""email":{"action":"mask","style":"email-local-part"}"#),
         "{text}"
     );
+    for kind in [
+        ReasonKind::Allowed,
+        ReasonKind::DeniedByRule,
+        ReasonKind::NoMatchingRule,
+        ReasonKind::TenantMismatch,
+        ReasonKind::MissingTenantClaim,
+        ReasonKind::UnknownObject,
+    ] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+    }
     let back: PolicyDecision = serde_json::from_str(&text).unwrap();
     assert_eq!(back, d);
     let doc = policy().document().clone();
