@@ -195,6 +195,24 @@ impl KeySet {
     /// Verifies a JWT: everything [`KeySet::verify_jws`] checks, then the payload must be a
     /// JSON object with unique member names and its claims must pass the time, issuer,
     /// audience and age rules at `now_unix_secs` (the caller's clock: the core has none).
+    ///
+    /// ```
+    /// use crmguard_core::{KeySet, VerificationOptions};
+    ///
+    /// // RFC 7515 A.1: an HS256 token whose exp is 1300819380 (March 2011).
+    /// let keys = KeySet::from_json(
+    ///     r#"{"keys":[{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}]}"#,
+    /// )?;
+    /// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
+    ///     eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
+    ///     dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    /// let options = VerificationOptions::default();
+    /// let claims = keys.verify_jwt(token, &options, 1_300_819_000)?;
+    /// assert_eq!(claims.issuer(), Some("joe"));
+    /// let later = keys.verify_jwt(token, &options, 1_764_400_000);
+    /// assert_eq!(later.unwrap_err().code(), "ERR_JWT_EXPIRED");
+    /// # Ok::<(), crmguard_core::Error>(())
+    /// ```
     pub fn verify_jwt(
         &self,
         token: &str,
