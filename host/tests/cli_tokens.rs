@@ -211,3 +211,97 @@ fn authorize_denies_another_tenant() {
     assert_eq!(v["decision"]["reason"]["kind"], "tenant-mismatch");
     assert!(v["record"].is_null());
 }
+
+#[test]
+fn every_decision_allow_or_deny_is_audited_without_field_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("signing.json");
+    let public = dir.path().join("signing.pub.json");
+    let log = dir.path().join("audit.jsonl");
+    let (key, public, log) = (
+        key.to_str().unwrap(),
+        public.to_str().unwrap(),
+        log.to_str().unwrap(),
+    );
+    let out = run(
+        &["keys", "new-signing", "--out", key, "--public-out", public],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (policy, jwks) = (example("policy.json"), example("jwks.json"));
+    for (request, allowed) in [
+        ("request.json", true),
+        ("request-other-tenant.json", false),
+        ("request-clinician.json", true),
+    ] {
+        let request = example(request);
+        let out = run(
+            &[
+                "authorize",
+                "--policy",
+                &policy,
+                "--jwks",
+                &jwks,
+                "--request",
+                &request,
+                "--now",
+                NOW,
+                "--audit-log",
+                log,
+                "--signing-key",
+                key,
+            ],
+            b"",
+        );
+        assert_eq!(
+            out.status.success(),
+            allowed,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("audit: decision recorded at seq"));
+    }
+    let out = run(
+        &["audit", "verify", "--log", log, "--public-key", public],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 records"));
+    let text = std::fs::read_to_string(log).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("class_uid").is_some())
+        .collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["class_uid"], 6003);
+    assert_eq!(
+        records[1]["status_id"], 2,
+        "the cross-tenant request is a recorded failure"
+    );
+    assert!(
+        records[1]["status_detail"]
+            .as_str()
+            .unwrap()
+            .contains("tenant-mismatch")
+    );
+    // Field names and actions are recorded; values never.
+    for secret in [
+        "ada@example.com",
+        "Ada Lovelace",
+        "QQ123456C",
+        "J45.909",
+        "inhaler",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked into the audit log");
+    }
+    assert!(text.contains("\"name\":\"email\""));
+}

@@ -22,6 +22,8 @@ pub(crate) struct AuthorizeOpts {
     request: PathBuf,
     #[command(flatten)]
     verify: VerifyOpts,
+    #[command(flatten)]
+    audit: super::audit::DecisionAuditOpts,
 }
 
 /// The request file.
@@ -55,6 +57,11 @@ pub(crate) fn run(opts: AuthorizeOpts) -> CmdResult {
     })?;
     let claims = opts.verify.verify(token_text(file.token.as_bytes())?)?;
     let decision = policy.evaluate(&claims, &file.request)?;
+    // Recorded before anything is shown: an unrecordable decision is not acted on.
+    let event = crmguard_core::AuditEvent::policy_decision(&decision, &claims, None);
+    if let Some(seq) = super::audit::record_decision(&opts.audit, &event)? {
+        eprintln!("audit: decision recorded at seq {seq}");
+    }
     let record = match (&file.record, decision.is_allowed()) {
         (Some(r), true) => Some(decision.apply(r)?),
         _ => None,
