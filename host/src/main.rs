@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use commands::{fields, keys, records};
+use commands::{fields, keys, plugins, records};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
@@ -67,6 +67,11 @@ enum Command {
     /// Manage data-subject keys.
     #[command(subcommand)]
     Subject(fields::SubjectCommand),
+    /// Manage the plugins folder: add, list, verify.
+    #[command(subcommand)]
+    Plugin(plugins::PluginCommand),
+    /// Run one request through a policy plugin; prints the decision and the visible record.
+    Run(plugins::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +88,8 @@ fn main() -> ExitCode {
         } => records::open_record(opts, forgotten_as_null),
         Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
         Command::Subject(cmd) => fields::subject(cmd),
+        Command::Plugin(cmd) => plugins::plugin(cmd),
+        Command::Run(args) => plugins::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,4 +3,5 @@
 
 pub(crate) mod fields;
 pub(crate) mod keys;
+pub(crate) mod plugins;
 pub(crate) mod records;
