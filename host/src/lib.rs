@@ -18,7 +18,10 @@
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
 //! let dir = PluginsDir::new("plugins");
-//! let crypto = host.load_crypto(&dir.manifest("crypto")?, Arc::new(StaticKeys::new("{}".into())))?;
+//! // The tenant's keyring in cleartext form, e.g. `Keyring::to_cleartext_json()`.
+//! let keyring = std::fs::read_to_string("keyring.json")?;
+//! let keys = Arc::new(StaticKeys::new(keyring.into()));
+//! let crypto = host.load_crypto(&dir.manifest("crypto")?, keys)?;
 //! let plugin = host.load_plugin(&dir.manifest("reference")?)?;
 //! let request: AccessRequest = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
 //! let outcome = host.decide(&plugin, &crypto, &request);
