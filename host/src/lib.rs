@@ -1,7 +1,44 @@
-//! crmguard-host: what the `crmguard` CLI runs on that needs the operating system — the
-//! durable audit log (files, fsync, locks, rotation). Record construction and verification
-//! stay in crmguard-core.
-#![forbid(unsafe_code)]
+//! # crmguard-host
+//!
+//! What the `crmguard` CLI runs on that needs the operating system: the durable audit log
+//! ([`audit_log`]: files, fsync, locks, rotation) and the wasmtime runner for CRMGuard's
+//! WebAssembly components. Record construction, verification and every other rule stay in
+//! crmguard-core.
+//!
+//! Policy plugins are untrusted components of the world `crmguard:guard/policy-plugin` (see
+//! `wit/guard.wit`): each request gets a fresh instance from a pre-instantiated, pooled
+//! component, with no filesystem, network, environment or clock unless its manifest grants one,
+//! a CPU deadline, and bounded memory, instances and tables. Whatever a plugin does (trap,
+//! loop, exhaust memory, return garbage), the answer is a deny [`Verdict`] carrying a stable
+//! `ERR_PLUGIN_*` code, and the host keeps serving.
+//!
+//! The plugin's `fields` import is served by the crypto component (world
+//! `crmguard:guard/crypto`), instantiated on first use in its own store; only that component
+//! is linked to the host's [`KeySource`], so a plugin never sees key bytes.
+//!
+//! ```no_run
+//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, StaticKeys};
+//! use std::sync::Arc;
+//!
+//! let host = PluginHost::new(HostConfig::default())?;
+//! let dir = PluginsDir::new("plugins");
+//! // The tenant's keyring in cleartext form, e.g. `Keyring::to_cleartext_json()`.
+//! let keyring = std::fs::read_to_string("keyring.json")?;
+//! let keys = Arc::new(StaticKeys::new(keyring.into()));
+//! let crypto = host.load_crypto(&dir.manifest("crypto")?, keys)?;
+//! let plugin = host.load_plugin(&dir.manifest("reference")?)?;
+//! let request: AccessRequest = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
+//! let outcome = host.decide(&plugin, &crypto, &request);
+//! println!("{}", outcome.to_json());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod audit_log;
+mod plugins;
+
+pub use plugins::{
+    AccessRequest, Capability, CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine,
+    Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin, PluginError, PluginHost, PluginsDir, Principal,
+    StaticKeys, Verdict, World,
+};

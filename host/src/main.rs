@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use commands::{audit, fields, keys, records};
+use commands::{audit, fields, keys, plugins, records};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
@@ -75,6 +75,11 @@ enum Command {
     /// Append to, verify, and prove inclusion in tamper-evident audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Manage the plugins folder: add, list, verify.
+    #[command(subcommand)]
+    Plugin(plugins::PluginCommand),
+    /// Run one request through a policy plugin; prints the decision and the visible record.
+    Run(plugins::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +99,8 @@ fn main() -> ExitCode {
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Authorize(opts) => commands::authorize::run(opts),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Plugin(cmd) => plugins::plugin(cmd),
+        Command::Run(args) => plugins::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

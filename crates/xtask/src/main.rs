@@ -1,6 +1,7 @@
 //! `cargo xtask demo` and `cargo xtask test`: the README's two commands. Both set up what
 //! they need themselves.
 
+mod components;
 mod demo;
 mod test;
 
@@ -13,6 +14,7 @@ fn usage() -> ExitCode {
          commands:\n  \
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
+         components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
          vectors   regenerate tests/vectors/sealed-fields.json"
     );
     ExitCode::from(2)
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&root().join("demo-data")),
         Some("test") => test::run(),
+        Some("components") => components::build(),
         Some("vectors") => write_vectors(),
         _ => return usage(),
     };

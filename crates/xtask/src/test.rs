@@ -93,6 +93,10 @@ pub(crate) fn run() -> Result<(), String> {
             },
         )?;
     }
+    step(
+        "WebAssembly components (wasm32-wasip2)",
+        &mut crate::components::build,
+    )?;
     step("Rust tests (unit, integration, doc, vectors)", &mut || {
         run_step(
             "cargo test",

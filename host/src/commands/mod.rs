@@ -5,5 +5,6 @@ pub(crate) mod audit;
 pub(crate) mod authorize;
 pub(crate) mod fields;
 pub(crate) mod keys;
+pub(crate) mod plugins;
 pub(crate) mod records;
 pub(crate) mod token;

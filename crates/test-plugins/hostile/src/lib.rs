@@ -1,0 +1,112 @@
+//! An adversarial policy plugin for the host's tests. The request's `action` picks the
+//! misbehaviour; anything else is a well-behaved allow that passes every field unchanged.
+//!
+//! - `loop`: spins forever (the epoch deadline must stop it)
+//! - `bomb`: allocates until memory runs out (the memory limit must stop it)
+//! - `recurse`: recurses without end (the wasm stack limit must stop it)
+//! - `huge`: returns a 2 MiB field value (the host's output bound must refuse it)
+//! - `trap`: aborts (a trap)
+//! - `panic`: panics (a trap, once the panic aborts)
+//! - `garbage`: returns a verdict for a field the request does not have, with invalid JSON
+//! - `flood`: logs a million lines (the host's log bound must hold)
+
+// wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code; none is
+// written by hand in this crate.
+#![allow(unsafe_code)]
+
+use std::hint::black_box;
+
+wit_bindgen::generate!({
+    world: "policy-plugin",
+    path: "../../../wit",
+});
+
+use crmguard::guard::logging::{self, Level};
+use crmguard::guard::types::{AccessRequest, Decision, FieldAction, FieldVerdict, GuardError};
+use exports::crmguard::guard::policy::Guest;
+
+fn recurse(depth: u64) -> u64 {
+    // Never true, but the compiler cannot know: the recursion stays.
+    if black_box(depth) == u64::MAX {
+        return 0;
+    }
+    let frame = black_box([depth; 32]);
+    recurse(black_box(depth + 1)) + frame[(depth % 32) as usize]
+}
+
+struct Hostile;
+
+impl Guest for Hostile {
+    fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
+        match req.action.as_str() {
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = black_box(n.wrapping_add(1));
+                }
+            }
+            "bomb" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(black_box(vec![0xa5; 1 << 20]));
+                }
+            }
+            "recurse" => {
+                let n = recurse(0);
+                Err(GuardError {
+                    code: "ERR_UNREACHABLE".to_owned(),
+                    message: n.to_string(),
+                })
+            }
+            "huge" => Ok(Decision {
+                allow: true,
+                reason: "huge".to_owned(),
+                fields: vec![FieldVerdict {
+                    name: req
+                        .fields
+                        .first()
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default(),
+                    action: FieldAction::Pass,
+                    json: Some(format!("\"{}\"", "x".repeat(2 << 20))),
+                }],
+            }),
+            "trap" => std::process::abort(),
+            "panic" => panic!("the hostile plugin panics on purpose"),
+            "garbage" => Ok(Decision {
+                allow: true,
+                reason: "garbage".to_owned(),
+                fields: vec![FieldVerdict {
+                    name: "no-such-field".to_owned(),
+                    action: FieldAction::Pass,
+                    json: Some("{not json".to_owned()),
+                }],
+            }),
+            "flood" => {
+                for i in 0..1_000_000u32 {
+                    logging::log(Level::Info, &format!("flood line {i}"));
+                }
+                Ok(Decision {
+                    allow: true,
+                    reason: "flooded".to_owned(),
+                    fields: Vec::new(),
+                })
+            }
+            _ => Ok(Decision {
+                allow: true,
+                reason: "the hostile plugin behaves this time".to_owned(),
+                fields: req
+                    .fields
+                    .iter()
+                    .map(|f| FieldVerdict {
+                        name: f.name.clone(),
+                        action: FieldAction::Pass,
+                        json: Some(f.json.clone()),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+}
+
+export!(Hostile);

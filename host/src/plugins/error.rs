@@ -1,0 +1,66 @@
+//! The host's plugin errors: stable `ERR_PLUGIN_*` codes (and crmguard-core's codes when a
+//! component returns one).
+
+use core::fmt;
+
+/// A plugin could not be loaded or run. `code` is stable; `message` holds no secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginError {
+    /// The stable code, e.g. `ERR_PLUGIN_DIGEST`.
+    pub code: &'static str,
+    /// What happened, for people.
+    pub message: String,
+}
+
+impl PluginError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+/// A manifest is missing, unreadable, or not valid.
+pub(crate) const MANIFEST: &str = "ERR_PLUGIN_MANIFEST";
+/// No plugin of that name in the plugins folder.
+pub(crate) const NOT_FOUND: &str = "ERR_PLUGIN_NOT_FOUND";
+/// The component's SHA-256 differs from the manifest's pin.
+pub(crate) const DIGEST: &str = "ERR_PLUGIN_DIGEST";
+/// The component does not export what its manifest's world requires.
+pub(crate) const WORLD: &str = "ERR_PLUGIN_WORLD";
+/// The component is not a valid WebAssembly component (e.g. truncated).
+pub(crate) const INVALID: &str = "ERR_PLUGIN_INVALID";
+/// The component imports something the host does not grant it.
+pub(crate) const LINK: &str = "ERR_PLUGIN_LINK";
+/// The component trapped (including panics and stack overflow).
+pub(crate) const TRAP: &str = "ERR_PLUGIN_TRAP";
+/// The call overran its CPU deadline.
+pub(crate) const TIMEOUT: &str = "ERR_PLUGIN_TIMEOUT";
+/// The instance tried to grow memory (or tables, or instances) past its limit.
+pub(crate) const MEMORY: &str = "ERR_PLUGIN_MEMORY";
+/// The plugin returned a decision the host cannot use (unknown fields, invalid JSON,
+/// oversized, or an error without a stable code).
+pub(crate) const OUTPUT: &str = "ERR_PLUGIN_OUTPUT";
+/// The plugin asked for another tenant's data.
+pub(crate) const TENANT: &str = "ERR_PLUGIN_TENANT";
+/// The request given to the host is not valid.
+pub(crate) const REQUEST: &str = "ERR_PLUGIN_REQUEST";
+/// The engine could not be created with the configured limits.
+pub(crate) const ENGINE: &str = "ERR_PLUGIN_ENGINE";
+/// A file could not be read or written.
+pub(crate) const IO: &str = "ERR_IO";
+
+/// Every code the plugin host can return on its own.
+pub const PLUGIN_ERROR_CODES: &[&str] = &[
+    MANIFEST, NOT_FOUND, DIGEST, WORLD, INVALID, LINK, TRAP, TIMEOUT, MEMORY, OUTPUT, TENANT,
+    REQUEST, ENGINE, IO,
+];

@@ -1,0 +1,17 @@
+//! Loading and running components: manifests, the engine and its on-disk artifact cache,
+//! the sandbox, and the per-request runner.
+
+mod bindings;
+mod cache;
+mod error;
+mod host;
+mod manifest;
+mod request;
+mod sandbox;
+
+pub use error::{PLUGIN_ERROR_CODES, PluginError};
+pub use host::{
+    CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginHost, StaticKeys,
+};
+pub use manifest::{Capability, Manifest, PluginsDir, World};
+pub use request::{AccessRequest, LogLine, Outcome, Principal, Verdict};

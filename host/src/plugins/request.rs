@@ -1,0 +1,263 @@
+//! Requests in, outcomes out: the JSON the CLI reads and prints, and its translation to and
+//! from the WIT types.
+
+use serde_json::{Map, Value};
+
+use super::bindings::plugin::crmguard::guard::types as wit;
+use super::error::{self, PluginError};
+
+/// Who is asking: claims already verified by the caller (the tokens component, later).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    /// The caller's subject (user id).
+    pub subject: String,
+    /// The caller's roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Further verified claims, by name.
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+}
+
+/// One request for a record, as the CLI reads it (`crmguard run --request`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// The tenant that owns the record.
+    pub tenant: String,
+    /// Who is asking.
+    pub principal: Principal,
+    /// What the caller does: `read`, `write`, `export`, ...
+    pub action: String,
+    /// The object type.
+    pub object: String,
+    /// The record id.
+    pub record_id: String,
+    /// The data subject the record is about, if any.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The record as stored (sealed fields in their `cg1:` text form).
+    pub record: Map<String, Value>,
+}
+
+impl AccessRequest {
+    pub(crate) fn to_wit(&self) -> wit::AccessRequest {
+        wit::AccessRequest {
+            tenant: self.tenant.clone(),
+            principal: wit::Principal {
+                subject: self.principal.subject.clone(),
+                roles: self.principal.roles.clone(),
+                claims: self
+                    .principal
+                    .claims
+                    .iter()
+                    .map(|(k, v)| wit::FieldValue {
+                        name: k.clone(),
+                        json: v.to_string(),
+                    })
+                    .collect(),
+            },
+            action: self.action.clone(),
+            object: self.object.clone(),
+            record_id: self.record_id.clone(),
+            subject: self.subject.clone(),
+            fields: self
+                .record
+                .iter()
+                .map(|(k, v)| wit::FieldValue {
+                    name: k.clone(),
+                    json: v.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The host's verdict on one request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "effect", rename_all = "lowercase")]
+pub enum Verdict {
+    /// The plugin allowed the request.
+    Allow {
+        /// The plugin's reason.
+        reason: String,
+    },
+    /// Denied: by the plugin, or by the host because the plugin failed.
+    Deny {
+        /// A stable code: the plugin's own (`ERR_...`), or the host's `ERR_PLUGIN_*`.
+        code: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Verdict {
+    /// Whether the request was allowed.
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Verdict::Allow { .. })
+    }
+
+    /// The deny code, if denied.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Verdict::Allow { .. } => None,
+            Verdict::Deny { code, .. } => Some(code),
+        }
+    }
+
+    pub(crate) fn deny(e: &PluginError) -> Self {
+        Verdict::Deny {
+            code: e.code.to_owned(),
+            reason: e.message.clone(),
+        }
+    }
+}
+
+/// One line a plugin logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// The message, truncated to the host's bound.
+    pub message: String,
+}
+
+/// What one request produced: the verdict, the record as the caller may see it (empty on
+/// deny), each field's action, and the plugin's log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Outcome {
+    /// Allow or deny, with the reason.
+    pub verdict: Verdict,
+    /// The record as the caller may see it.
+    pub record: Map<String, Value>,
+    /// Each returned field's action (`pass`, `mask`, `encrypt`, `drop`).
+    pub actions: Map<String, Value>,
+    /// What the plugin logged (bounded).
+    pub log: Vec<LogLine>,
+    /// Lines beyond the bound, dropped.
+    pub log_dropped: u64,
+}
+
+impl Outcome {
+    pub(crate) fn denied(e: &PluginError, log: Vec<LogLine>, log_dropped: u64) -> Self {
+        Self {
+            verdict: Verdict::deny(e),
+            record: Map::new(),
+            actions: Map::new(),
+            log,
+            log_dropped,
+        }
+    }
+
+    /// The outcome as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Every member is a string, map or list of plain values: serialisation cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The largest decision (reason, names and values) the host accepts from a plugin.
+pub(crate) const MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// The longest reason or error message kept from a plugin.
+const MAX_REASON: usize = 1024;
+
+fn output(message: impl Into<String>) -> PluginError {
+    PluginError::new(error::OUTPUT, message)
+}
+
+fn stable_code(code: &str) -> bool {
+    code.len() <= 64
+        && code.starts_with("ERR_")
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The verdict, the record as the caller may see it, and each field's action.
+pub(crate) type Translated = (Verdict, Map<String, Value>, Map<String, Value>);
+
+/// Checks a plugin's answer against its request and builds the caller's view: only fields
+/// of the request, each at most once, values that are JSON, within the output bound. A
+/// field without a verdict is left out (deny by default).
+pub(crate) fn translate(
+    request: &AccessRequest,
+    answer: Result<wit::Decision, wit::GuardError>,
+) -> Result<Translated, PluginError> {
+    let decision = match answer {
+        Ok(d) => d,
+        Err(e) if stable_code(&e.code) && e.message.len() <= MAX_REASON => {
+            return Ok((
+                Verdict::Deny {
+                    code: e.code,
+                    reason: e.message,
+                },
+                Map::new(),
+                Map::new(),
+            ));
+        }
+        Err(_) => return Err(output("the plugin returned an error without a stable code")),
+    };
+    let size = decision.reason.len()
+        + decision
+            .fields
+            .iter()
+            .map(|f| f.name.len() + f.json.as_ref().map_or(0, String::len))
+            .sum::<usize>();
+    if size > MAX_OUTPUT_BYTES {
+        return Err(output(format!(
+            "the decision is {size} bytes; the bound is {MAX_OUTPUT_BYTES}"
+        )));
+    }
+    if decision.reason.len() > MAX_REASON {
+        return Err(output("the reason is longer than 1024 bytes"));
+    }
+    if !decision.allow {
+        return Ok((
+            Verdict::Deny {
+                code: "ERR_POLICY_DENIED".to_owned(),
+                reason: decision.reason,
+            },
+            Map::new(),
+            Map::new(),
+        ));
+    }
+    let mut record = Map::new();
+    let mut actions = Map::new();
+    for f in decision.fields {
+        if !request.record.contains_key(&f.name) {
+            return Err(output(format!(
+                "a verdict names {:?}, which the request does not have",
+                f.name
+            )));
+        }
+        let action = match f.action {
+            wit::FieldAction::Pass => "pass",
+            wit::FieldAction::Mask => "mask",
+            wit::FieldAction::Encrypt => "encrypt",
+            wit::FieldAction::Drop => "drop",
+        };
+        if actions
+            .insert(f.name.clone(), Value::from(action))
+            .is_some()
+        {
+            return Err(output(format!("two verdicts for {:?}", f.name)));
+        }
+        match (f.action, f.json) {
+            (wit::FieldAction::Drop, _) => {}
+            (_, None) => return Err(output(format!("no value for {:?}", f.name))),
+            (_, Some(json)) => {
+                let v: Value = serde_json::from_str(&json)
+                    .map_err(|_| output(format!("the value for {:?} is not JSON", f.name)))?;
+                record.insert(f.name, v);
+            }
+        }
+    }
+    Ok((
+        Verdict::Allow {
+            reason: decision.reason,
+        },
+        record,
+        actions,
+    ))
+}

@@ -1,0 +1,131 @@
+//! Hostile plugins: each is contained with the right deny code and the host keeps serving.
+
+use std::time::Duration;
+
+use crate::support::{Fixture, build, fixture, request};
+
+/// The host still answers a well-behaved request correctly.
+fn assert_alive(f: &Fixture) {
+    let out = f
+        .host
+        .decide(&f.reference, &f.crypto, &request(&["admin"], "read"));
+    assert!(out.verdict.is_allow(), "{out:?}");
+    assert_eq!(out.record["email"], "ada@example.com");
+}
+
+fn denied_with(f: &Fixture, action: &str, code: &str) -> String {
+    let out = f
+        .host
+        .decide(&f.hostile, &f.crypto, &request(&["admin"], action));
+    assert_eq!(out.verdict.code(), Some(code), "{action}: {out:?}");
+    assert!(out.record.is_empty(), "a deny shows nothing: {out:?}");
+    assert_alive(f);
+    match out.verdict {
+        crmguard_host::Verdict::Deny { reason, .. } => reason,
+        crmguard_host::Verdict::Allow { .. } => unreachable!("checked above"),
+    }
+}
+
+#[test]
+fn an_infinite_loop_overruns_the_default_10ms_deadline() {
+    // Its own host at the default deadline; the shared one is more patient.
+    let f = build(crmguard_host::HostConfig::default().deadline);
+    assert_eq!(f.host_deadline(), Duration::from_millis(10));
+    let reason = denied_with(&f, "loop", "ERR_PLUGIN_TIMEOUT");
+    assert!(reason.contains("10 ms"), "{reason}");
+}
+
+#[test]
+fn a_memory_bomb_hits_the_16mib_bound() {
+    let reason = denied_with(fixture(), "bomb", "ERR_PLUGIN_MEMORY");
+    assert!(reason.contains("16 MiB"), "{reason}");
+}
+
+#[test]
+fn deep_recursion_overflows_a_stack_and_traps() {
+    // Rust keeps its frames' arrays on a shadow stack in linear memory: recursion like this
+    // runs off that stack (an out-of-bounds access) before the wasm stack (512 KiB) is full.
+    let reason = denied_with(fixture(), "recurse", "ERR_PLUGIN_TRAP");
+    assert!(
+        reason.contains("stack overflow") || reason.contains("out of bounds memory access"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_huge_output_is_refused() {
+    let reason = denied_with(fixture(), "huge", "ERR_PLUGIN_OUTPUT");
+    assert!(reason.contains("bound"), "{reason}");
+}
+
+#[test]
+fn a_trap_is_a_deny_every_time() {
+    for _ in 0..5 {
+        let reason = denied_with(fixture(), "trap", "ERR_PLUGIN_TRAP");
+        assert!(reason.contains("trapped"), "{reason}");
+    }
+}
+
+#[test]
+fn a_panic_is_a_trap() {
+    denied_with(fixture(), "panic", "ERR_PLUGIN_TRAP");
+}
+
+#[test]
+fn garbage_output_is_refused() {
+    let reason = denied_with(fixture(), "garbage", "ERR_PLUGIN_OUTPUT");
+    assert!(reason.contains("no-such-field"), "{reason}");
+}
+
+#[test]
+fn a_log_flood_is_bounded() {
+    let f = fixture();
+    let out = f
+        .host
+        .decide(&f.hostile, &f.crypto, &request(&["admin"], "flood"));
+    // A million lines at the default bound of 64 per request: it either finished with the
+    // rest dropped, or overran the deadline first. Either way the log holds 64 lines.
+    assert_eq!(out.log.len(), 64, "{:?}", out.verdict);
+    if out.verdict.is_allow() {
+        assert_eq!(out.log_dropped, 1_000_000 - 64);
+    } else {
+        assert_eq!(out.verdict.code(), Some("ERR_PLUGIN_TIMEOUT"));
+    }
+    assert_alive(f);
+}
+
+#[test]
+fn the_hostile_plugin_behaving_is_allowed() {
+    let f = fixture();
+    let out = f
+        .host
+        .decide(&f.hostile, &f.crypto, &request(&["admin"], "read"));
+    assert!(out.verdict.is_allow(), "{out:?}");
+    assert_eq!(out.record["name"], "Ada Lovelace");
+}
+
+#[test]
+fn a_plugin_importing_the_keystore_is_refused_at_load() {
+    let f = fixture();
+    let dir = crmguard_host::PluginsDir::new(f.root.join("plugins"));
+    let e = f
+        .host
+        .load_plugin(&dir.manifest("sneaky").unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_LINK");
+    assert!(e.message.contains("crmguard:guard/keystore"), "{e}");
+    assert_alive(f);
+}
+
+#[test]
+fn the_crypto_session_serves_its_own_tenant_only() {
+    let f = fixture();
+    let mut s = f.crypto.session("acme").unwrap();
+    let globex = crmguard_core::FieldContext::new("globex", "contact", "0042", "email").unwrap();
+    let e = s.seal(&globex, b"x").unwrap_err();
+    assert_eq!(e.code, "ERR_PLUGIN_TENANT");
+    let acme = crmguard_core::FieldContext::new("acme", "contact", "0042", "email").unwrap();
+    let sealed = s.seal(&acme, b"ada@example.com").unwrap();
+    assert_eq!(s.open(&acme, &sealed).unwrap(), b"ada@example.com");
+}

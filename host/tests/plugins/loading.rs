@@ -1,0 +1,190 @@
+//! Loading: digests, worlds, imports, invalid components, manifests, the artifact cache.
+
+use std::sync::Arc;
+
+use crmguard_host::{HostConfig, PluginHost, PluginsDir, StaticKeys, World};
+
+use crate::support::{CRYPTO, REFERENCE, component, fixture, keyring, plugins_dir, request};
+
+fn tmp_dir() -> (tempfile::TempDir, PluginsDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = PluginsDir::new(tmp.path().join("plugins"));
+    (tmp, dir)
+}
+
+#[test]
+fn a_component_whose_digest_does_not_match_is_refused() {
+    let (tmp, dir) = tmp_dir();
+    let m = dir
+        .add(
+            "reference",
+            "0.1.0",
+            World::PolicyPlugin,
+            &component(REFERENCE),
+            vec![],
+        )
+        .unwrap();
+    // Swap the file for another component after it was pinned.
+    std::fs::copy(component(CRYPTO), m.component_path()).unwrap();
+    let e = fixture()
+        .host
+        .load_plugin(&dir.manifest("reference").unwrap())
+        .err()
+        .unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_DIGEST", "{e}");
+    drop(tmp);
+}
+
+#[test]
+fn a_truncated_component_is_refused() {
+    let (_tmp, dir) = tmp_dir();
+    let bytes = std::fs::read(component(REFERENCE)).unwrap();
+    let cut = _tmp.path().join("cut.wasm");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    // Pinned as it is, so the digest matches and the component itself is at fault.
+    let m = dir
+        .add("cut", "0.1.0", World::PolicyPlugin, &cut, vec![])
+        .unwrap();
+    let e = fixture().host.load_plugin(&m).err().unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_INVALID", "{e}");
+}
+
+#[test]
+fn a_component_for_the_wrong_world_is_refused() {
+    let (_tmp, dir) = tmp_dir();
+    // The crypto component, declared as a policy plugin: it exports fields, not policy.
+    let m = dir
+        .add(
+            "impostor",
+            "0.1.0",
+            World::PolicyPlugin,
+            &component(CRYPTO),
+            vec![],
+        )
+        .unwrap();
+    let e = fixture().host.load_plugin(&m).err().unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
+    assert!(e.message.contains("crmguard:guard/policy@0.1.0"), "{e}");
+    // A policy plugin declared as the crypto component.
+    let m = dir
+        .add(
+            "fake-crypto",
+            "0.1.0",
+            World::Crypto,
+            &component(REFERENCE),
+            vec![],
+        )
+        .unwrap();
+    let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
+    let e = fixture().host.load_crypto(&m, keys).err().unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
+    // A manifest whose world is not the one asked for.
+    let m = dir.manifest("fake-crypto").unwrap();
+    let e = fixture().host.load_plugin(&m).err().unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
+}
+
+#[test]
+fn manifests_are_checked() {
+    let (tmp, dir) = tmp_dir();
+    assert_eq!(
+        dir.manifest("absent").unwrap_err().code,
+        "ERR_PLUGIN_NOT_FOUND"
+    );
+    assert_eq!(
+        dir.manifest("../etc").unwrap_err().code,
+        "ERR_PLUGIN_NOT_FOUND"
+    );
+    let m = dir
+        .add(
+            "reference",
+            "0.1.0",
+            World::PolicyPlugin,
+            &component(REFERENCE),
+            vec![],
+        )
+        .unwrap();
+    let path = tmp.path().join("plugins/reference/manifest.json");
+    let good = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in [
+        (m.component.as_str(), "../../evil.wasm"),
+        ("\"policy-plugin\"", "\"kernel\""),
+        (m.sha256.as_str(), "abc"),
+        ("\"capabilities\": []", "\"capabilities\": [\"network\"]"),
+    ] {
+        assert!(good.contains(from), "{from} in {good}");
+        std::fs::write(&path, good.replace(from, to)).unwrap();
+        assert_eq!(
+            dir.manifest("reference").unwrap_err().code,
+            "ERR_PLUGIN_MANIFEST",
+            "{to}"
+        );
+    }
+    let listed = dir.list().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].is_err());
+}
+
+#[test]
+fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = plugins_dir(tmp.path());
+    let cache = tmp.path().join("cache");
+    let host = || {
+        PluginHost::new(HostConfig {
+            cache_dir: Some(cache.clone()),
+            deadline: std::time::Duration::from_millis(50),
+            ..HostConfig::default()
+        })
+        .unwrap()
+    };
+    let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
+    let first = host();
+    let m = dir.manifest("reference").unwrap();
+    first.load_plugin(&m).unwrap();
+    let artifacts: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    let name = artifacts[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with(&m.sha256) && name.contains("wasmtime48"),
+        "{name}"
+    );
+
+    // Corrupt the artifact: the digest check refuses it, and the host compiles afresh.
+    let mut bytes = std::fs::read(&artifacts[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&artifacts[0], &bytes).unwrap();
+    let second = host();
+    let plugin = second.load_plugin(&m).unwrap();
+    let crypto = second
+        .load_crypto(&dir.manifest("crypto").unwrap(), keys)
+        .unwrap();
+    let out = second.decide(&plugin, &crypto, &request(&["admin"], "read"));
+    assert!(out.verdict.is_allow(), "{out:?}");
+    assert_ne!(std::fs::read(&artifacts[0]).unwrap(), bytes, "rewritten");
+}
+
+#[test]
+fn verify_accepts_the_good_and_refuses_the_sneaky() {
+    let f = fixture();
+    let dir = PluginsDir::new(f.root.join("plugins"));
+    for name in ["crypto", "reference", "hostile"] {
+        f.host.verify(&dir.manifest(name).unwrap()).unwrap();
+    }
+    assert_eq!(
+        f.host
+            .verify(&dir.manifest("sneaky").unwrap())
+            .unwrap_err()
+            .code,
+        "ERR_PLUGIN_LINK"
+    );
+}
