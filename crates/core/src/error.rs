@@ -41,6 +41,9 @@ pub enum Error {
     /// The entropy source failed; nothing was sealed.
     #[error("the entropy source failed")]
     Entropy,
+    /// A value sealed to a tenant's public key (HPKE) could not be sealed, parsed or opened.
+    #[error(transparent)]
+    TenantSeal(#[from] TenantSealError),
 }
 
 impl Error {
@@ -56,6 +59,7 @@ impl Error {
             Error::Record(_) => "ERR_RECORD_INVALID",
             Error::BlindIndex(e) => e.code(),
             Error::Entropy => "ERR_ENTROPY",
+            Error::TenantSeal(e) => e.code(),
         }
     }
 }
@@ -204,6 +208,38 @@ impl BlindIndexError {
     }
 }
 
+/// Why a value sealed to a tenant's public key (HPKE, `cgh1:`) could not be sealed or opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TenantSealError {
+    /// Authentication failed: wrong private key, wrong context, or a modified value.
+    /// Deliberately says no more than that.
+    #[error("tenant-sealed value failed authentication (wrong key or context, or modified)")]
+    Auth,
+    /// The value is not a tenant-sealed value: wrong prefix, bad base64url, or too short.
+    #[error("not a tenant-sealed value: {0}")]
+    Malformed(&'static str),
+    /// The value uses a format version or HPKE suite this build does not know.
+    #[error("tenant-sealed value uses an unsupported format version or suite")]
+    Unsupported,
+    /// A tenant public or private key was not 32 bytes, or not usable for X25519
+    /// (e.g. a low-order public key).
+    #[error("tenant key must be a usable 32-byte X25519 key")]
+    KeyInvalid,
+}
+
+impl TenantSealError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TenantSealError::Auth => "ERR_TENANT_SEALED_AUTH",
+            TenantSealError::Malformed(_) => "ERR_TENANT_SEALED_MALFORMED",
+            TenantSealError::Unsupported => "ERR_TENANT_SEALED_UNSUPPORTED",
+            TenantSealError::KeyInvalid => "ERR_TENANT_KEY_INVALID",
+        }
+    }
+}
+
 /// An identifier (tenant, object type, record id, field name, subject id) that was empty, too
 /// long, or held control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,4 +285,8 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_BLIND_INDEX_INPUT",
     "ERR_BLIND_INDEX_CONFIG",
     "ERR_ENTROPY",
+    "ERR_TENANT_SEALED_AUTH",
+    "ERR_TENANT_SEALED_MALFORMED",
+    "ERR_TENANT_SEALED_UNSUPPORTED",
+    "ERR_TENANT_KEY_INVALID",
 ];

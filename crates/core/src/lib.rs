@@ -11,6 +11,8 @@
 //!   (tenant, object, record, field, subject).
 //! - [`RecordSchema`]: seal and open whole JSON records, with blind indexes
 //!   ([`BlindIndexSpec`]) for equality search.
+//! - [`seal_to_tenant`] / [`open_from_tenant`]: HPKE (RFC 9180) sealing to a tenant's
+//!   public key ([`TenantPublicKey`]), so a browser can seal a field only the server opens.
 //!
 //! ```
 //! use crmguard_core::{FieldContext, Keyring, SystemEntropy};
@@ -33,6 +35,7 @@ mod error;
 mod keyring;
 mod record;
 mod sealed;
+mod tenant;
 
 pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
 pub use context::{
@@ -48,8 +51,12 @@ pub use error::{
 pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
 pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
-    RecordTarget, UnknownFields,
+    RecordTarget, UnknownFields, plaintext_to_value, value_to_plaintext,
 };
 pub use sealed::{
     ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
+};
+pub use tenant::{
+    TENANT_SEALED_OVERHEAD, TENANT_SEALED_PREFIX, TenantPublicKey, TenantSealed, TenantSecretKey,
+    open_from_tenant, seal_to_tenant,
 };

@@ -2,6 +2,7 @@
 //! they need themselves.
 
 mod demo;
+mod npm;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ fn usage() -> ExitCode {
          commands:\n  \
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
-         vectors   regenerate tests/vectors/sealed-fields.json"
+         vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
     );
     ExitCode::from(2)
 }
@@ -66,6 +67,11 @@ pub(crate) fn run_step(what: &str, cmd: &mut Command) -> Result<(), String> {
 fn write_vectors() -> Result<(), String> {
     let doc = crmguard_conformance::sealed_field_vectors().map_err(|e| e.to_string())?;
     let path = root().join("tests/vectors/sealed-fields.json");
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    let doc = crmguard_conformance::hpke_sealed_vectors().map_err(|e| e.to_string())?;
+    let path = root().join("tests/vectors/hpke-sealed.json");
     let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());

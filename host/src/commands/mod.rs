@@ -4,3 +4,4 @@
 pub(crate) mod fields;
 pub(crate) mod keys;
 pub(crate) mod records;
+pub(crate) mod tenant;

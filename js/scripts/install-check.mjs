@@ -1,0 +1,37 @@
+// Run by `cargo xtask test` in a fresh project where the packed tarball was installed: the
+// package is imported by name as a user would, in the main thread and in a worker_thread.
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
+import { Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant } from 'crmguard';
+
+function roundTrip(mod) {
+  const k = mod.Keyring.fromKeys(1, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+  const ctx = { tenant: 'acme', object: 'contact', record: '1', field: 'email' };
+  const sealed = k.sealField(ctx, 'ada@example.com');
+  const opened = k.openField(ctx, sealed);
+  let code;
+  try { k.openField({ ...ctx, record: '2' }, sealed); } catch (e) { code = e instanceof mod.CrmGuardError ? e.code : String(e); }
+  const { publicKey, secretKey } = mod.generateTenantKeyPair();
+  const hpke = mod.openFromTenant(secretKey, ctx, mod.sealToTenant(publicKey, ctx, '+49 30 1234567'));
+  k.free();
+  return { opened, code, hpke };
+}
+
+const main = roundTrip({ Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant });
+assert.deepEqual(main, { opened: 'ada@example.com', code: 'ERR_SEALED_FIELD_AUTH', hpke: '+49 30 1234567' });
+
+// The worker is a module file next to this one, so it resolves `crmguard` the same way.
+const workerFile = new URL('./check-worker.mjs', import.meta.url);
+writeFileSync(workerFile, `import { parentPort } from 'node:worker_threads';
+const mod = await import('crmguard');
+${roundTrip.toString()}
+parentPort.postMessage(roundTrip(mod));
+`);
+const inWorker = await new Promise((resolve, reject) => {
+  const w = new Worker(workerFile);
+  w.once('message', resolve);
+  w.once('error', reject);
+});
+assert.deepEqual(inWorker, main);
+console.log('installed tarball: ESM import and worker_thread import work');
