@@ -23,6 +23,12 @@ impl Failure {
         Self::new("ERR_IO", format!("{what}: {e}"))
     }
 
+    /// The same failure with `context: ` put before its message.
+    pub(crate) fn with_context(mut self, context: &str) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// Input that is not what the command reads (bad JSON, not UTF-8, ...).
     pub(crate) fn input(message: impl Into<String>) -> Self {
         Self::new("ERR_INPUT", message)
@@ -43,6 +49,12 @@ impl From<crmguard_core::Error> for Failure {
 
 impl From<crmguard_core::InvalidIdentifier> for Failure {
     fn from(e: crmguard_core::InvalidIdentifier) -> Self {
+        crmguard_core::Error::from(e).into()
+    }
+}
+
+impl From<crmguard_core::AuditError> for Failure {
+    fn from(e: crmguard_core::AuditError) -> Self {
         crmguard_core::Error::from(e).into()
     }
 }

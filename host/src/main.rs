@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use commands::{fields, keys, records, tenant};
+use commands::{audit, fields, keys, records, tenant};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
@@ -70,6 +70,9 @@ enum Command {
     /// Tenant key pairs for HPKE: values sealed to a tenant's public key (e.g. in a browser).
     #[command(subcommand)]
     TenantKey(tenant::TenantKeyCommand),
+    /// Append to, verify, and prove inclusion in tamper-evident audit logs.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
         Command::Subject(cmd) => fields::subject(cmd),
         Command::TenantKey(cmd) => tenant::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,6 +41,9 @@ pub enum Error {
     /// The entropy source failed; nothing was sealed.
     #[error("the entropy source failed")]
     Entropy,
+    /// An audit record, chain, checkpoint, proof or audit key was invalid.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     /// A value sealed to a tenant's public key (HPKE) could not be sealed, parsed or opened.
     #[error(transparent)]
     TenantSeal(#[from] TenantSealError),
@@ -59,6 +62,7 @@ impl Error {
             Error::Record(_) => "ERR_RECORD_INVALID",
             Error::BlindIndex(e) => e.code(),
             Error::Entropy => "ERR_ENTROPY",
+            Error::Audit(e) => e.code(),
             Error::TenantSeal(e) => e.code(),
         }
     }
@@ -240,6 +244,125 @@ impl TenantSealError {
     }
 }
 
+/// Why an audit log, record, checkpoint, proof or audit key was rejected.
+///
+/// Chain errors carry the first sequence number at which the log differs from a valid log
+/// (`seq`) and a fixed reason; `Display` is `seq N: reason`, which the CLI prints after the code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// A record's `hash` does not match its content, or its `prev_hash` does not match the
+    /// previous record's hash (or the genesis value for seq 0).
+    #[error("seq {seq}: {reason}")]
+    Hash {
+        /// The first bad sequence number.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A record's `seq` is not the next one: a record was deleted, inserted, duplicated or
+    /// moved.
+    #[error("seq {seq}: {reason}")]
+    Seq {
+        /// The first bad sequence number (the position where another record was expected).
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A checkpoint's signature does not verify, or it names a key that is not trusted.
+    #[error("seq {seq}: {reason}")]
+    Signature {
+        /// The sequence number the checkpoint follows (its size).
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The log holds fewer records than a checkpoint (in the log, its head file, or given as
+    /// an anchor) covers: records were removed from the end.
+    #[error("seq {seq}: {reason}")]
+    Truncated {
+        /// The first missing sequence number.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A correctly signed checkpoint does not match the records it covers (different head or
+    /// Merkle root, another log, or out of place).
+    #[error("seq {seq}: {reason}")]
+    Checkpoint {
+        /// The last sequence number the checkpoint covers, or where it was found.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A line, record, checkpoint or proof document is not well formed (bad JSON, unknown or
+    /// missing members, not in canonical form, out-of-range numbers).
+    #[error("seq {seq}: {reason}")]
+    Malformed {
+        /// The sequence number expected at this line.
+        seq: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The last line of the log is incomplete (a write torn by a crash). Opening the log for
+    /// writing cuts it away; a verifier reports it.
+    #[error("seq {seq}: incomplete last line ({bytes} bytes without a newline; a torn write)")]
+    TornTail {
+        /// The sequence number the torn line would have had.
+        seq: u64,
+        /// The number of bytes after the last newline.
+        bytes: u64,
+    },
+    /// An inclusion or consistency proof does not verify.
+    #[error("proof: {0}")]
+    Proof(String),
+    /// An audit signing or verifying key (or its file) is malformed.
+    #[error("audit key: {0}")]
+    Key(String),
+    /// An audit event cannot be recorded (bad identifier, activity not valid for its class).
+    #[error("audit event: {0}")]
+    Event(String),
+    /// Another writer holds the log's lock.
+    #[error("the audit log is locked by another writer")]
+    Locked,
+}
+
+impl AuditError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuditError::Hash { .. } => "ERR_AUDIT_HASH",
+            AuditError::Seq { .. } => "ERR_AUDIT_SEQ",
+            AuditError::Signature { .. } => "ERR_AUDIT_SIGNATURE",
+            AuditError::Truncated { .. } => "ERR_AUDIT_TRUNCATED",
+            AuditError::Checkpoint { .. } => "ERR_AUDIT_CHECKPOINT",
+            AuditError::Malformed { .. } => "ERR_AUDIT_MALFORMED",
+            AuditError::TornTail { .. } => "ERR_AUDIT_TORN",
+            AuditError::Proof(_) => "ERR_AUDIT_PROOF",
+            AuditError::Key(_) => "ERR_AUDIT_KEY",
+            AuditError::Event(_) => "ERR_AUDIT_EVENT",
+            AuditError::Locked => "ERR_AUDIT_LOCKED",
+        }
+    }
+
+    /// The sequence number a chain error refers to, if it has one.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            AuditError::Hash { seq, .. }
+            | AuditError::Seq { seq, .. }
+            | AuditError::Signature { seq, .. }
+            | AuditError::Truncated { seq, .. }
+            | AuditError::Checkpoint { seq, .. }
+            | AuditError::Malformed { seq, .. }
+            | AuditError::TornTail { seq, .. } => Some(*seq),
+            AuditError::Proof(_)
+            | AuditError::Key(_)
+            | AuditError::Event(_)
+            | AuditError::Locked => None,
+        }
+    }
+}
+
 /// An identifier (tenant, object type, record id, field name, subject id) that was empty, too
 /// long, or held control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,6 +408,17 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_BLIND_INDEX_INPUT",
     "ERR_BLIND_INDEX_CONFIG",
     "ERR_ENTROPY",
+    "ERR_AUDIT_HASH",
+    "ERR_AUDIT_SEQ",
+    "ERR_AUDIT_SIGNATURE",
+    "ERR_AUDIT_TRUNCATED",
+    "ERR_AUDIT_CHECKPOINT",
+    "ERR_AUDIT_MALFORMED",
+    "ERR_AUDIT_TORN",
+    "ERR_AUDIT_PROOF",
+    "ERR_AUDIT_KEY",
+    "ERR_AUDIT_EVENT",
+    "ERR_AUDIT_LOCKED",
     "ERR_TENANT_SEALED_AUTH",
     "ERR_TENANT_SEALED_MALFORMED",
     "ERR_TENANT_SEALED_UNSUPPORTED",

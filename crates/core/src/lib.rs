@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit;
 mod blind;
 mod context;
 mod crypto;
@@ -37,6 +38,23 @@ mod record;
 mod sealed;
 mod tenant;
 
+pub use audit::{
+    Activity, Anchor, AuditChain, AuditEvent, AuditFieldAction, AuditHash, AuditRecord,
+    AuditSigningKey, AuditVerifyingKey, CHECKPOINT_DOMAIN, CHECKPOINT_KIND, CONSISTENCY_PROOF_KIND,
+    ChainVerifier, Checkpoint, ConsistencyProof, Decision, EventActor, EventClass, EventEndpoint,
+    EventField, EventResource, GENESIS_DOMAIN, INCLUSION_PROOF_KIND, InclusionProof,
+    MAX_SAFE_INTEGER, OCSF_VERSION, Outcome, PRODUCT_NAME, PSEUDONYM_DOMAIN, ProofDocument,
+    PseudonymKey, RECORD_DOMAIN, RecordActor, RecordApi, RecordEndpoint, RecordField,
+    RecordMetadata, RecordOptions, RecordProduct, RecordRequest, RecordResource, RecordUser,
+    SUBJECT_RESOURCE_TYPE, VerifiedLog, genesis_hash, parse_proof,
+};
+/// RFC 9162 Merkle tree functions over audit record hashes (leaf = `SHA-256(0x00 || hash)`).
+pub mod merkle {
+    pub use crate::audit::merkle::{
+        MerkleFrontier, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash,
+        root_of, verify_consistency, verify_inclusion,
+    };
+}
 pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
 pub use context::{
     FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
@@ -45,8 +63,8 @@ pub use context::{
 pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
-    BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    SealedFieldError, SubjectError,
+    AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
+    SealedFieldError, SubjectError, TenantSealError,
 };
 pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
 pub use record::{

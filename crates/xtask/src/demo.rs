@@ -69,12 +69,13 @@ impl Demo {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("could not run {}: {e}", self.bin.display()))?;
-        child
-            .stdin
-            .take()
-            .ok_or("no stdin")?
-            .write_all(stdin)
-            .map_err(|e| format!("writing to crmguard: {e}"))?;
+        let written = child.stdin.take().ok_or("no stdin")?.write_all(stdin);
+        // A command that does not read stdin may exit first; its status is what counts.
+        if let Err(e) = written
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(format!("writing to crmguard: {e}"));
+        }
         let out = child
             .wait_with_output()
             .map_err(|e| format!("crmguard: {e}"))?;

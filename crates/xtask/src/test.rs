@@ -112,6 +112,19 @@ pub(crate) fn run() -> Result<(), String> {
             )
         },
     )?;
+    step(
+        "Node verifies the audit chain vectors with node:crypto only",
+        &mut || {
+            node_available()?;
+            run_step(
+                "node check-audit-chain.mjs",
+                Command::new("node")
+                    .current_dir(root())
+                    .arg("tests/vectors/check-audit-chain.mjs")
+                    .arg("tests/vectors/audit-chain.json"),
+            )
+        },
+    )?;
     step("the demo runs end to end", &mut || {
         let dir = std::env::temp_dir().join(format!("crmguard-demo-check-{}", std::process::id()));
         let r = crate::demo::run(&dir);

@@ -194,21 +194,38 @@ pub(crate) enum SubjectCommand {
         /// The subject id.
         #[arg(long)]
         subject: SubjectId,
+        #[command(flatten)]
+        audit: super::audit::ErasureAuditOpts,
     },
 }
 
 pub(crate) fn subject(cmd: SubjectCommand) -> CmdResult {
     match cmd {
-        SubjectCommand::Forget { keyring, subject } => {
+        SubjectCommand::Forget {
+            keyring,
+            subject,
+            audit,
+        } => {
             let mut loaded = keyring.load_for_update()?;
-            match loaded.keyring.forget_subject(&subject, now())? {
+            let reason = match loaded.keyring.forget_subject(&subject, now())? {
                 ForgetOutcome::Erased => {
                     loaded.save()?;
                     println!(
                         "forgotten: the subject's key is erased; its sealed fields are unrecoverable"
                     );
+                    None
                 }
-                ForgetOutcome::AlreadyForgotten => println!("already forgotten: nothing to do"),
+                ForgetOutcome::AlreadyForgotten => {
+                    println!("already forgotten: nothing to do");
+                    Some("already forgotten")
+                }
+            };
+            // The erasure has happened; its audit record follows it.
+            if let Some(seq) =
+                super::audit::record_subject_erasure(&audit, subject.as_str(), reason)
+                    .map_err(|f| f.with_context("subject forgotten, but its audit record failed"))?
+            {
+                println!("audit: erasure recorded at seq {seq}");
             }
             Ok(())
         }

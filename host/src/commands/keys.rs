@@ -48,6 +48,16 @@ pub(crate) enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Generate an audit signing key (Ed25519, with the key for pseudonymising ids) and its
+    /// public key. The signing key file is created with mode 0600.
+    NewSigning {
+        /// The signing key file to create; refuses to overwrite.
+        #[arg(long)]
+        out: PathBuf,
+        /// The public (verifying) key file to create.
+        #[arg(long)]
+        public_out: PathBuf,
+    },
 }
 
 pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
@@ -101,6 +111,7 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
             Ok(())
         }
         KeysCommand::NewMaster { out } => new_master(&out),
+        KeysCommand::NewSigning { out, public_out } => new_signing(&out, &public_out),
     }
 }
 
@@ -140,5 +151,32 @@ fn new_master(out: &std::path::Path) -> CmdResult {
     );
     write_atomically(out, text.as_bytes(), true)?;
     eprintln!("wrote master key to {}", out.display());
+    Ok(())
+}
+
+fn new_signing(out: &std::path::Path, public_out: &std::path::Path) -> CmdResult {
+    use crmguard_core::{AuditSigningKey, Entropy};
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    let mut pseudonym = zeroize::Zeroizing::new([0u8; 32]);
+    SystemEntropy.fill(&mut *seed)?;
+    SystemEntropy.fill(&mut *pseudonym)?;
+    let key = AuditSigningKey::from_seed(&seed, *pseudonym);
+    if public_out.exists() {
+        return Err(Failure::new(
+            "ERR_IO",
+            format!(
+                "{} already exists; refusing to overwrite",
+                public_out.display()
+            ),
+        ));
+    }
+    write_atomically(out, key.to_json().as_bytes(), true)?;
+    write_atomically(public_out, key.verifying_key().to_json().as_bytes(), true)?;
+    eprintln!(
+        "wrote audit signing key {} to {} and its public key to {}",
+        key.key_id(),
+        out.display(),
+        public_out.display()
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One module per command group; each only translates between the command line and
 //! crmguard-core.
 
+pub(crate) mod audit;
 pub(crate) mod fields;
 pub(crate) mod keys;
 pub(crate) mod records;
