@@ -1,14 +1,8 @@
 // Shared by every entry point: the error class and the re-exported API. No platform API here.
 import * as wasm from './pkg/crmguard_wasm.js';
+import { CrmGuardError } from './errors.js';
 
-/** Thrown for every failure the Rust core reports; `code` is its stable code. */
-export class CrmGuardError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.name = 'CrmGuardError';
-    this.code = code;
-  }
-}
+export { CrmGuardError };
 
 let ready = false;
 

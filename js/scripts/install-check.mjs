@@ -34,4 +34,10 @@ const inWorker = await new Promise((resolve, reject) => {
   w.once('error', reject);
 });
 assert.deepEqual(inWorker, main);
-console.log('installed tarball: ESM import and worker_thread import work');
+// The audit entry point, a second wasm module.
+const audit = await import('crmguard/audit');
+const chain = new audit.AuditChain('log-install', { productVersion: '0.1.0' });
+const line = audit.buildAuditRecord(chain, { class: 'api_activity', activity: 'read', actor: { uid: 'u-1', tenant: 'acme' }, outcome: { decision: 'allow' } }, 1767225600000);
+assert.equal(audit.verifyAuditLog(line + '\n').size, 1);
+assert.ok(new audit.CrmGuardError('X', 'y') instanceof CrmGuardError);
+console.log('installed tarball: ESM import and worker_thread import work (crmguard and crmguard/audit)');

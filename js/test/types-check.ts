@@ -21,3 +21,12 @@ export async function example(keyringJson: string, masterKey: string): Promise<s
   keyring.free();
   return String(opened);
 }
+
+import { AuditChain, buildAuditRecord, verifyAuditLog } from 'crmguard/audit';
+
+export function auditExample(log: string, key: Uint8Array): number {
+  const chain = new AuditChain('log-1', { productVersion: '0.1.0' });
+  const line: string = buildAuditRecord(chain, { class: 'api_activity', activity: 'read', actor: { uid: 'u-1', tenant: 'acme' }, outcome: { decision: 'allow' } }, 1767225600000);
+  chain.free();
+  return verifyAuditLog(log + line, { verifyingKeys: [key] }).size;
+}

@@ -20,6 +20,9 @@ use crmguard_core::{
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "audit")]
+pub mod audit;
+
 thread_local! {
     // wasm32-unknown-unknown runs one thread per instance; the loader sets this once.
     static ERROR_CLASS: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };

@@ -74,8 +74,15 @@ pub(crate) fn npm_ci() -> Result<(), String> {
 }
 
 /// Release wasm build, wasm-bindgen (`--target web`: one output for browsers, workers and,
-/// through `initSync`, Node), then `wasm-opt -Oz`.
+/// through `initSync`, Node), then `wasm-opt -Oz`. Two modules from crates/wasm: the field
+/// encryption one (`pkg/`) and, with the `audit` feature, the one behind `crmguard/audit`
+/// (`pkg-audit/`), so audit code does not grow the field-encryption download.
 pub(crate) fn build_package() -> Result<(), String> {
+    build_module(&[], "pkg", "crmguard_wasm")?;
+    build_module(&["--features", "audit"], "pkg-audit", "crmguard_audit")
+}
+
+fn build_module(features: &[&str], out_dir: &str, out_name: &str) -> Result<(), String> {
     // Size over speed for the download: whole-program LTO and one codegen unit at opt-level
     // "z". Only this wasm32 release build uses these settings (its own target directory).
     run(cargo()
@@ -90,21 +97,16 @@ pub(crate) fn build_package() -> Result<(), String> {
             "--locked",
             "--target",
             "wasm32-unknown-unknown",
-        ]))?;
-    let pkg = js().join("pkg");
+        ])
+        .args(features))?;
+    let pkg = js().join(out_dir);
     let _ = std::fs::remove_dir_all(&pkg);
     let wasm = root().join("target/wasm32-unknown-unknown/release/crmguard_wasm.wasm");
     run(Command::new("wasm-bindgen")
-        .args([
-            "--target",
-            "web",
-            "--out-name",
-            "crmguard_wasm",
-            "--out-dir",
-        ])
+        .args(["--target", "web", "--out-name", out_name, "--out-dir"])
         .arg(&pkg)
         .arg(&wasm))?;
-    let out = pkg.join("crmguard_wasm_bg.wasm");
+    let out = pkg.join(format!("{out_name}_bg.wasm"));
     // The features rustc enables by default for wasm32-unknown-unknown.
     run(Command::new(bin("wasm-opt"))
         .args([
