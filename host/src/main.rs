@@ -70,6 +70,11 @@ enum Command {
     /// Tenant key pairs for HPKE: values sealed to a tenant's public key (e.g. in a browser).
     #[command(subcommand)]
     TenantKey(tenant::TenantKeyCommand),
+    /// Verify access tokens (JWT) against a JSON Web Key Set.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+    /// Verify a request's token, decide it by a policy, and print the visible record.
+    Authorize(commands::authorize::AuthorizeOpts),
     /// Append to, verify, and prove inclusion in tamper-evident audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -90,6 +95,8 @@ fn main() -> ExitCode {
         Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
         Command::Subject(cmd) => fields::subject(cmd),
         Command::TenantKey(cmd) => tenant::run(cmd),
+        Command::Token(cmd) => commands::token::run(cmd),
+        Command::Authorize(opts) => commands::authorize::run(opts),
         Command::Audit(cmd) => audit::run(cmd),
     };
     match result {

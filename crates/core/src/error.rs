@@ -47,6 +47,12 @@ pub enum Error {
     /// A value sealed to a tenant's public key (HPKE) could not be sealed, parsed or opened.
     #[error(transparent)]
     TenantSeal(#[from] TenantSealError),
+    /// A token (JWT/JWS) or key set (JWKS) was rejected.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A policy document or authorization request was rejected, or access was denied.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl Error {
@@ -64,6 +70,8 @@ impl Error {
             Error::Entropy => "ERR_ENTROPY",
             Error::Audit(e) => e.code(),
             Error::TenantSeal(e) => e.code(),
+            Error::Token(e) => e.code(),
+            Error::Policy(e) => e.code(),
         }
     }
 }
@@ -363,6 +371,126 @@ impl AuditError {
     }
 }
 
+/// Why a token or a key set was rejected.
+///
+/// Messages name the rule that failed, never key bytes, signatures or the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token is longer than the configured limit (checked before any parsing).
+    #[error("token is longer than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Not a compact JWS of three segments of canonical base64url, or a header or payload
+    /// that is not a JSON object (duplicate members included). JWE (five segments) lands here.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    /// The header's `alg` is `none`, unknown, not spelled exactly, or not the algorithm the
+    /// selected key is fixed to.
+    #[error("algorithm not allowed: {0}")]
+    AlgNotAllowed(&'static str),
+    /// The header names a key source (`jwk`, `jku`, `x5u`, `x5c`); keys only come from the
+    /// configured key set.
+    #[error("the header carries a key source ({0}); keys come only from the configured key set")]
+    KeyInHeader(&'static str),
+    /// The header has a `crit` member: no critical extension is understood.
+    #[error("unsupported critical header parameter(s) (crit)")]
+    Crit,
+    /// The header asks for an unencoded payload (`b64` other than `true`, RFC 7797).
+    #[error("unencoded payloads (b64: false) are not accepted")]
+    UnencodedPayload,
+    /// The signature or MAC did not verify under the selected key (also: an ECDSA signature
+    /// that is not the JOSE `r || s` form of the right length).
+    #[error("signature verification failed")]
+    Signature,
+    /// No key in the set matches: unknown `kid`, or no `kid` and not exactly one usable key.
+    #[error("no matching key: {0}")]
+    NoMatchingKey(&'static str),
+    /// The key set is not acceptable: malformed JSON, invalid key, private key material,
+    /// duplicate `kid`, symmetric and asymmetric keys mixed.
+    #[error("invalid key set: {0}")]
+    KeySetInvalid(String),
+    /// A key in the set is too weak: RSA under 2048 bits (or a ROCA-vulnerable modulus),
+    /// an HMAC secret shorter than its hash output (32, 48 or 64 bytes).
+    #[error("weak key in key set: {0}")]
+    WeakKey(String),
+    /// `exp` has passed (beyond the leeway), or the token is older than the maximum age.
+    #[error("token expired: {0}")]
+    Expired(&'static str),
+    /// `nbf` is in the future, or `iat` is in the future (beyond the leeway).
+    #[error("token not yet valid: {0}")]
+    NotYetValid(&'static str),
+    /// A required claim is missing.
+    #[error("required claim missing: {0}")]
+    ClaimMissing(&'static str),
+    /// A claim has the wrong type (e.g. `exp` that is not a number).
+    #[error("invalid claim: {0}")]
+    ClaimInvalid(&'static str),
+    /// `aud` does not name any allowed audience.
+    #[error("audience not allowed")]
+    Audience,
+    /// `iss` is not an allowed issuer.
+    #[error("issuer not allowed")]
+    Issuer,
+}
+
+impl TokenError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::TooLarge { .. } => "ERR_JWT_TOO_LARGE",
+            TokenError::Malformed(_) => "ERR_JWT_MALFORMED",
+            TokenError::AlgNotAllowed(_) => "ERR_JWS_ALG_NOT_ALLOWED",
+            TokenError::KeyInHeader(_) => "ERR_JWS_KEY_IN_HEADER",
+            TokenError::Crit => "ERR_JWS_CRIT",
+            TokenError::UnencodedPayload => "ERR_JWS_B64",
+            TokenError::Signature => "ERR_JWS_SIGNATURE",
+            TokenError::NoMatchingKey(_) => "ERR_JWKS_NO_MATCHING_KEY",
+            TokenError::KeySetInvalid(_) => "ERR_JWKS_INVALID",
+            TokenError::WeakKey(_) => "ERR_JWKS_WEAK_KEY",
+            TokenError::Expired(_) => "ERR_JWT_EXPIRED",
+            TokenError::NotYetValid(_) => "ERR_JWT_NOT_YET_VALID",
+            TokenError::ClaimMissing(_) => "ERR_JWT_CLAIM_MISSING",
+            TokenError::ClaimInvalid(_) => "ERR_JWT_CLAIM_INVALID",
+            TokenError::Audience => "ERR_JWT_AUDIENCE",
+            TokenError::Issuer => "ERR_JWT_ISSUER",
+        }
+    }
+}
+
+/// Why a policy document or an authorization request was rejected, or why a decision could
+/// not be applied. (A deny is a [`crate::PolicyDecision`], not an error; applying a deny is.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The policy document is not valid (bad JSON, unknown member, inconsistent content).
+    #[error("invalid policy: {0}")]
+    Invalid(String),
+    /// The authorization request is not valid (bad JSON, unknown action, bad identifier).
+    #[error("invalid authorization request: {0}")]
+    Request(String),
+    /// A deny decision was applied to a record: nothing is visible.
+    #[error("access denied: {0}")]
+    Denied(String),
+    /// The record belongs to another tenant than the decision.
+    #[error("the record belongs to another tenant")]
+    TenantMismatch,
+}
+
+impl PolicyError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyError::Invalid(_) => "ERR_POLICY_INVALID",
+            PolicyError::Request(_) => "ERR_POLICY_REQUEST_INVALID",
+            PolicyError::Denied(_) => "ERR_POLICY_DENIED",
+            PolicyError::TenantMismatch => "ERR_POLICY_TENANT_MISMATCH",
+        }
+    }
+}
+
 /// An identifier (tenant, object type, record id, field name, subject id) that was empty, too
 /// long, or held control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -423,4 +551,24 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_TENANT_SEALED_MALFORMED",
     "ERR_TENANT_SEALED_UNSUPPORTED",
     "ERR_TENANT_KEY_INVALID",
+    "ERR_JWT_TOO_LARGE",
+    "ERR_JWT_MALFORMED",
+    "ERR_JWS_ALG_NOT_ALLOWED",
+    "ERR_JWS_KEY_IN_HEADER",
+    "ERR_JWS_CRIT",
+    "ERR_JWS_B64",
+    "ERR_JWS_SIGNATURE",
+    "ERR_JWKS_NO_MATCHING_KEY",
+    "ERR_JWKS_INVALID",
+    "ERR_JWKS_WEAK_KEY",
+    "ERR_JWT_EXPIRED",
+    "ERR_JWT_NOT_YET_VALID",
+    "ERR_JWT_CLAIM_MISSING",
+    "ERR_JWT_CLAIM_INVALID",
+    "ERR_JWT_AUDIENCE",
+    "ERR_JWT_ISSUER",
+    "ERR_POLICY_INVALID",
+    "ERR_POLICY_REQUEST_INVALID",
+    "ERR_POLICY_DENIED",
+    "ERR_POLICY_TENANT_MISMATCH",
 ];

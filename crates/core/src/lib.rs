@@ -34,9 +34,11 @@ mod context;
 mod crypto;
 mod error;
 mod keyring;
+mod policy;
 mod record;
 mod sealed;
 mod tenant;
+mod token;
 
 pub use audit::{
     Activity, Anchor, AuditChain, AuditEvent, AuditFieldAction, AuditHash, AuditRecord,
@@ -64,9 +66,14 @@ pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
     AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    SealedFieldError, SubjectError, TenantSealError,
+    PolicyError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
+pub use policy::{
+    Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,
+    DecisionReason, Effect, FieldRules, FieldSpec, FieldVisibility, MAX_POLICY_LEN, MaskStyle,
+    ObjectSpec, Policy, PolicyDecision, PolicyDocument, PolicyRule, ReasonKind, Treatment,
+};
 pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
     RecordTarget, UnknownFields, plaintext_to_value, value_to_plaintext,
@@ -77,4 +84,8 @@ pub use sealed::{
 pub use tenant::{
     TENANT_SEALED_OVERHEAD, TENANT_SEALED_PREFIX, TenantPublicKey, TenantSealed, TenantSecretKey,
     open_from_tenant, seal_to_tenant,
+};
+pub use token::{
+    Algorithm, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, KeySet, MAX_KEY_SET_LEN,
+    MAX_LEEWAY_SECS, VerificationOptions, VerifiedClaims, VerifiedJws,
 };

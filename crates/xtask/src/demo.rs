@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 
 use crate::{cargo, root, run_step};
 
+/// The moment the example tokens in examples/ are valid (100 s after issue).
+const NOW: &str = "1764400100";
+
 struct Demo {
     bin: PathBuf,
     dir: PathBuf,
@@ -88,6 +91,16 @@ impl Demo {
 
     /// Runs a command that must succeed; prints its stdout indented.
     fn ok(&self, args: &[&str], stdin: &[u8]) -> Result<String, String> {
+        self.ok_shown(args, stdin, |out| out.to_owned())
+    }
+
+    /// Like `ok`, printing `render(stdout)` instead of all of stdout.
+    fn ok_shown(
+        &self,
+        args: &[&str],
+        stdin: &[u8],
+        render: impl Fn(&str) -> String,
+    ) -> Result<String, String> {
         let o = self.crmguard(args, stdin)?;
         if !o.ok {
             return Err(format!(
@@ -96,7 +109,7 @@ impl Demo {
                 o.stderr.trim()
             ));
         }
-        for line in o.stdout.lines() {
+        for line in render(&o.stdout).lines() {
             println!("     {}", shorten(line));
         }
         for line in o.stderr.lines() {
@@ -212,6 +225,17 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
             "keyring.json",
             "--master-key-file",
             "master.key",
+        ],
+        b"",
+    )?;
+    d.ok(
+        &[
+            "keys",
+            "new-signing",
+            "--out",
+            "audit-signing.json",
+            "--public-out",
+            "audit-signing.pub.json",
         ],
         b"",
     )?;
@@ -348,6 +372,76 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
     d.say("opened record equals the input, every type intact");
 
     d.title(
+        "Who is asking? Verify the bearer token",
+        "The key in the JWKS fixes the algorithm; issuer, audience and expiry are checked. The \
+         example tokens were issued on 2025-11-29, so --now replays that moment.",
+    );
+    for f in [
+        "jwks.json",
+        "policy.json",
+        "token.jwt",
+        "request.json",
+        "request-other-tenant.json",
+    ] {
+        std::fs::copy(root().join("examples").join(f), dir.join(f))
+            .map_err(|e| format!("examples/{f}: {e}"))?;
+    }
+    let token = std::fs::read(dir.join("token.jwt")).map_err(|e| e.to_string())?;
+    let verify = [
+        "token",
+        "verify",
+        "--jwks",
+        "jwks.json",
+        "--issuer",
+        "https://idp.example.com",
+        "--audience",
+        "crm-api",
+    ];
+    d.ok(&cat(&[&verify, &["--now", NOW]]), &token)?;
+    d.refused(&verify, &token, "ERR_JWT_EXPIRED")?;
+
+    d.title(
+        "What may a sales rep see of a contact?",
+        "The policy decides per field: e-mail and phone masked, national id hidden; another \
+         tenant's token is refused. Every decision, allow or deny, goes to the audit log.",
+    );
+    let authorize = [
+        "authorize",
+        "--policy",
+        "policy.json",
+        "--jwks",
+        "jwks.json",
+        "--now",
+        NOW,
+        "--audit-log",
+        "audit.jsonl",
+        "--signing-key",
+        "audit-signing.json",
+    ];
+    let decision = d.ok_shown(
+        &cat(&[&authorize, &["--request", "request.json"]]),
+        b"",
+        |out| {
+            let v: Value = serde_json::from_str(out).unwrap_or(Value::Null);
+            format!(
+                "decision: {} ({})\nthe sales rep sees: {}",
+                v["decision"]["effect"], v["decision"]["reason"]["rules"], v["record"]
+            )
+        },
+    )?;
+    let decision: Value = serde_json::from_str(&decision).map_err(|e| e.to_string())?;
+    if decision["record"]["email"] != "****@example.com"
+        || decision["record"].get("national_id").is_some()
+    {
+        return Err("the policy did not mask and hide as expected".into());
+    }
+    d.refused(
+        &cat(&[&authorize, &["--request", "request-other-tenant.json"]]),
+        b"",
+        "ERR_POLICY_DENIED",
+    )?;
+
+    d.title(
         "Rotate the key, then move the data",
         "Old values keep opening after rotation; `reencrypt` re-seals them under the new primary.",
     );
@@ -383,7 +477,20 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
         "Erasing her subject key makes every field sealed under it unrecoverable, in every copy of the data.",
     );
     d.ok(
-        &cat(&[&["subject", "forget", "--subject", "0042"], kr]),
+        &cat(&[
+            &["subject", "forget", "--subject", "0042"],
+            kr,
+            &[
+                "--audit-log",
+                "audit.jsonl",
+                "--signing-key",
+                "audit-signing.json",
+                "--audit-actor",
+                "dpo-1",
+                "--audit-tenant",
+                "acme",
+            ],
+        ]),
         b"",
     )?;
     d.refused(
@@ -410,6 +517,39 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
         return Err("erasure did not behave as expected".into());
     }
     d.say("her name is unrecoverable; the account's other data stays usable");
+
+    d.title(
+        "The audit log proves what happened, and notices tampering",
+        "Two decisions and one erasure, hash-chained and closed by signed checkpoints; no field \
+         values, and Ada's id only as a keyed hash.",
+    );
+    let verify_log = [
+        "audit",
+        "verify",
+        "--log",
+        "audit.jsonl",
+        "--public-key",
+        "audit-signing.pub.json",
+    ];
+    let ok = d.ok(&verify_log, b"")?;
+    if !ok.starts_with("ok: 3 records") {
+        return Err(format!("unexpected audit verification: {ok}"));
+    }
+    let log = std::fs::read_to_string(dir.join("audit.jsonl")).map_err(|e| e.to_string())?;
+    for secret in ["ada@example.com", "Ada Lovelace", "QQ123456C", "\"0042\""] {
+        if log.contains(secret) {
+            return Err(format!("the audit log holds {secret}"));
+        }
+    }
+    // An insider edits the first decision to hide who asked.
+    let tampered = log.replacen("\"uid\":\"user-7\"", "\"uid\":\"user-8\"", 1);
+    if tampered == log {
+        return Err("the demo could not find the record to tamper with".into());
+    }
+    std::fs::write(dir.join("audit.jsonl"), &tampered).map_err(|e| e.to_string())?;
+    d.say("an insider rewrites the first record's user id from user-7 to user-8 ...");
+    d.refused(&verify_log, b"", "ERR_AUDIT_HASH")?;
+    std::fs::write(dir.join("audit.jsonl"), &log).map_err(|e| e.to_string())?;
 
     println!(
         "\n{} {} steps; everything is in {}",

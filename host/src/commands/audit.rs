@@ -239,8 +239,42 @@ pub(crate) fn record_subject_erasure(
     let (Some(log), Some(key_path)) = (&opts.audit_log, &opts.signing_key) else {
         return Ok(None);
     };
+    let actor = crmguard_core::EventActor {
+        uid: opts.audit_actor.clone(),
+        tenant: opts.audit_tenant.clone(),
+        roles: Vec::new(),
+    };
+    let mut event = AuditEvent::subject_erasure(actor, subject, None);
+    event.outcome.reason = reason.map(str::to_owned);
+    append_event(log, key_path, &event).map(Some)
+}
+
+/// Audit options of commands that make a decision (`authorize`): every decision, allow or
+/// deny, is recorded when a log is named.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DecisionAuditOpts {
+    /// Append an audit record of the decision (allow or deny) to this log.
+    #[arg(long, value_name = "PATH", requires = "signing_key")]
+    pub(crate) audit_log: Option<PathBuf>,
+    /// The audit signing key file (from `crmguard keys new-signing`).
+    #[arg(long, value_name = "PATH", requires = "audit_log")]
+    pub(crate) signing_key: Option<PathBuf>,
+}
+
+/// Appends `event` if `opts` name a log. Returns the record's seq.
+pub(crate) fn record_decision(
+    opts: &DecisionAuditOpts,
+    event: &AuditEvent,
+) -> Result<Option<u64>, Failure> {
+    let (Some(log), Some(key_path)) = (&opts.audit_log, &opts.signing_key) else {
+        return Ok(None);
+    };
+    append_event(log, key_path, event).map(Some)
+}
+
+/// One durable append (fsync) and a checkpoint; subject ids pseudonymised.
+fn append_event(log: &Path, key_path: &Path, event: &AuditEvent) -> Result<u64, Failure> {
     let key = read_signing_key(key_path)?;
-    // Subject ids are always pseudonymised in erasure records.
     let record = RecordOptions::new(env!("CARGO_PKG_VERSION"), Some(key.pseudonym_key().clone()));
     let options = LogOptions {
         durability: Durability::PerRecord,
@@ -250,16 +284,9 @@ pub(crate) fn record_subject_erasure(
         trusted_keys: Vec::new(),
         new_log_id: random_log_id()?,
     };
-    let actor = crmguard_core::EventActor {
-        uid: opts.audit_actor.clone(),
-        tenant: opts.audit_tenant.clone(),
-        roles: Vec::new(),
-    };
-    let mut event = AuditEvent::subject_erasure(actor, subject, None);
-    event.outcome.reason = reason.map(str::to_owned);
-    let (appended, _) = crmguard_host::audit_log::append_one(log, key, options, &event, now_ms())
+    let (appended, _) = crmguard_host::audit_log::append_one(log, key, options, event, now_ms())
         .map_err(log_failure)?;
-    Ok(Some(appended.seq))
+    Ok(appended.seq)
 }
 
 fn log_failure(e: AuditLogError) -> Failure {

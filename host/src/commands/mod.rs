@@ -2,7 +2,9 @@
 //! crmguard-core.
 
 pub(crate) mod audit;
+pub(crate) mod authorize;
 pub(crate) mod fields;
 pub(crate) mod keys;
 pub(crate) mod records;
 pub(crate) mod tenant;
+pub(crate) mod token;

@@ -221,3 +221,93 @@ impl AuditEvent {
         }
     }
 }
+
+impl AuditEvent {
+    /// The event recording a policy decision on a CRM API call, allow or deny: the caller
+    /// (from the verified token), the record and, for each field, what the caller got
+    /// (clear → `pass`, masked → `mask`, sealed → `encrypt`, hidden → `drop`). The reason names
+    /// the deciding rules. Field values never appear.
+    pub fn policy_decision(
+        decision: &crate::PolicyDecision,
+        claims: &crate::VerifiedClaims,
+        request_id: Option<String>,
+    ) -> Self {
+        use crate::{Action, FieldVisibility};
+        let activity = match decision.action {
+            Action::Read => Activity::Read,
+            Action::Create => Activity::Create,
+            Action::Update => Activity::Update,
+            Action::Delete => Activity::Delete,
+            Action::Export => Activity::Other,
+        };
+        let roles = match claims.get("roles") {
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Some(serde_json::Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        };
+        let fields = decision
+            .fields
+            .iter()
+            .map(|(name, visibility)| EventField {
+                name: name.clone(),
+                action: match visibility {
+                    FieldVisibility::Clear => AuditFieldAction::Pass,
+                    FieldVisibility::Mask { .. } => AuditFieldAction::Mask,
+                    FieldVisibility::Sealed => AuditFieldAction::Encrypt,
+                    FieldVisibility::Hidden => AuditFieldAction::Drop,
+                },
+            })
+            .collect();
+        let rules = decision.reason.rules.join(", ");
+        let reason = if rules.is_empty() {
+            decision.reason.kind.as_str().to_owned()
+        } else {
+            format!("{} by {rules}", decision.reason.kind.as_str())
+        };
+        Self {
+            class: EventClass::ApiActivity,
+            activity,
+            actor: EventActor {
+                uid: decision
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| "unknown".to_owned()),
+                tenant: decision.tenant.clone(),
+                roles,
+            },
+            source: None,
+            operation: Some(format!(
+                "{}.{}",
+                decision.object,
+                action_name(decision.action)
+            )),
+            request_id,
+            resources: vec![EventResource {
+                kind: decision.object.clone(),
+                uid: decision.record_id.clone().unwrap_or_else(|| "*".to_owned()),
+                fields,
+            }],
+            outcome: Outcome {
+                decision: if decision.is_allowed() {
+                    Decision::Allow
+                } else {
+                    Decision::Deny
+                },
+                reason: Some(reason),
+            },
+        }
+    }
+}
+
+fn action_name(action: crate::Action) -> &'static str {
+    match action {
+        crate::Action::Read => "read",
+        crate::Action::Create => "create",
+        crate::Action::Update => "update",
+        crate::Action::Delete => "delete",
+        crate::Action::Export => "export",
+    }
+}
