@@ -40,4 +40,7 @@ const chain = new audit.AuditChain('log-install', { productVersion: '0.1.0' });
 const line = audit.buildAuditRecord(chain, { class: 'api_activity', activity: 'read', actor: { uid: 'u-1', tenant: 'acme' }, outcome: { decision: 'allow' } }, 1767225600000);
 assert.equal(audit.verifyAuditLog(line + '\n').size, 1);
 assert.ok(new audit.CrmGuardError('X', 'y') instanceof CrmGuardError);
-console.log('installed tarball: ESM import and worker_thread import work (crmguard and crmguard/audit)');
+// The token entry point, a third wasm module.
+const tokens = await import('crmguard/tokens');
+await assert.rejects(async () => tokens.verifyToken('a.b.c', { keys: [] }), (e) => e instanceof CrmGuardError && e.code.startsWith('ERR_J'));
+console.log('installed tarball: ESM import and worker_thread import work (crmguard, crmguard/audit, crmguard/tokens)');

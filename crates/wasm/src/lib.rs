@@ -22,6 +22,8 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "audit")]
 pub mod audit;
+#[cfg(feature = "tokens")]
+pub mod tokens;
 
 thread_local! {
     // wasm32-unknown-unknown runs one thread per instance; the loader sets this once.

@@ -76,10 +76,12 @@ pub(crate) fn npm_ci() -> Result<(), String> {
 /// Release wasm build, wasm-bindgen (`--target web`: one output for browsers, workers and,
 /// through `initSync`, Node), then `wasm-opt -Oz`. Two modules from crates/wasm: the field
 /// encryption one (`pkg/`) and, with the `audit` feature, the one behind `crmguard/audit`
-/// (`pkg-audit/`), so audit code does not grow the field-encryption download.
+/// (`pkg-audit/`), and with `tokens` the one behind `crmguard/tokens` (`pkg-tokens/`), so
+/// neither grows the field-encryption download.
 pub(crate) fn build_package() -> Result<(), String> {
     build_module(&[], "pkg", "crmguard_wasm")?;
-    build_module(&["--features", "audit"], "pkg-audit", "crmguard_audit")
+    build_module(&["--features", "audit"], "pkg-audit", "crmguard_audit")?;
+    build_module(&["--features", "tokens"], "pkg-tokens", "crmguard_tokens")
 }
 
 fn build_module(features: &[&str], out_dir: &str, out_name: &str) -> Result<(), String> {
