@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use commands::{audit, fields, keys, plugins, records};
+use commands::{audit, fields, keys, plugins, records, tenant};
 use keystore::KeyringOpts;
 
 #[derive(Parser)]
@@ -67,6 +67,9 @@ enum Command {
     /// Manage data-subject keys.
     #[command(subcommand)]
     Subject(fields::SubjectCommand),
+    /// Tenant key pairs for HPKE: values sealed to a tenant's public key (e.g. in a browser).
+    #[command(subcommand)]
+    TenantKey(tenant::TenantKeyCommand),
     /// Verify access tokens (JWT) against a JSON Web Key Set.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         } => records::open_record(opts, forgotten_as_null),
         Command::Reencrypt { opts, out } => records::reencrypt(opts, out),
         Command::Subject(cmd) => fields::subject(cmd),
+        Command::TenantKey(cmd) => tenant::run(cmd),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Authorize(opts) => commands::authorize::run(opts),
         Command::Audit(cmd) => audit::run(cmd),

@@ -8,6 +8,9 @@
 
 use std::collections::VecDeque;
 
+mod hpke;
+pub use hpke::{hpke_sealed_vectors, vector_tenant_key};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

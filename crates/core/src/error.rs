@@ -44,6 +44,9 @@ pub enum Error {
     /// An audit record, chain, checkpoint, proof or audit key was invalid.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// A value sealed to a tenant's public key (HPKE) could not be sealed, parsed or opened.
+    #[error(transparent)]
+    TenantSeal(#[from] TenantSealError),
     /// A token (JWT/JWS) or key set (JWKS) was rejected.
     #[error(transparent)]
     Token(#[from] TokenError),
@@ -66,6 +69,7 @@ impl Error {
             Error::BlindIndex(e) => e.code(),
             Error::Entropy => "ERR_ENTROPY",
             Error::Audit(e) => e.code(),
+            Error::TenantSeal(e) => e.code(),
             Error::Token(e) => e.code(),
             Error::Policy(e) => e.code(),
         }
@@ -212,6 +216,38 @@ impl BlindIndexError {
         match self {
             BlindIndexError::Input(_) => "ERR_BLIND_INDEX_INPUT",
             BlindIndexError::Config(_) => "ERR_BLIND_INDEX_CONFIG",
+        }
+    }
+}
+
+/// Why a value sealed to a tenant's public key (HPKE, `cgh1:`) could not be sealed or opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TenantSealError {
+    /// Authentication failed: wrong private key, wrong context, or a modified value.
+    /// Deliberately says no more than that.
+    #[error("tenant-sealed value failed authentication (wrong key or context, or modified)")]
+    Auth,
+    /// The value is not a tenant-sealed value: wrong prefix, bad base64url, or too short.
+    #[error("not a tenant-sealed value: {0}")]
+    Malformed(&'static str),
+    /// The value uses a format version or HPKE suite this build does not know.
+    #[error("tenant-sealed value uses an unsupported format version or suite")]
+    Unsupported,
+    /// A tenant public or private key was not 32 bytes, or not usable for X25519
+    /// (e.g. a low-order public key).
+    #[error("tenant key must be a usable 32-byte X25519 key")]
+    KeyInvalid,
+}
+
+impl TenantSealError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TenantSealError::Auth => "ERR_TENANT_SEALED_AUTH",
+            TenantSealError::Malformed(_) => "ERR_TENANT_SEALED_MALFORMED",
+            TenantSealError::Unsupported => "ERR_TENANT_SEALED_UNSUPPORTED",
+            TenantSealError::KeyInvalid => "ERR_TENANT_KEY_INVALID",
         }
     }
 }
@@ -511,6 +547,10 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_AUDIT_KEY",
     "ERR_AUDIT_EVENT",
     "ERR_AUDIT_LOCKED",
+    "ERR_TENANT_SEALED_AUTH",
+    "ERR_TENANT_SEALED_MALFORMED",
+    "ERR_TENANT_SEALED_UNSUPPORTED",
+    "ERR_TENANT_KEY_INVALID",
     "ERR_JWT_TOO_LARGE",
     "ERR_JWT_MALFORMED",
     "ERR_JWS_ALG_NOT_ALLOWED",

@@ -11,6 +11,8 @@
 //!   (tenant, object, record, field, subject).
 //! - [`RecordSchema`]: seal and open whole JSON records, with blind indexes
 //!   ([`BlindIndexSpec`]) for equality search.
+//! - [`seal_to_tenant`] / [`open_from_tenant`]: HPKE (RFC 9180) sealing to a tenant's
+//!   public key ([`TenantPublicKey`]), so a browser can seal a field only the server opens.
 //!
 //! ```
 //! use crmguard_core::{FieldContext, Keyring, SystemEntropy};
@@ -35,6 +37,7 @@ mod keyring;
 mod policy;
 mod record;
 mod sealed;
+mod tenant;
 mod token;
 
 pub use audit::{
@@ -63,7 +66,7 @@ pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
     AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    PolicyError, SealedFieldError, SubjectError, TokenError,
+    PolicyError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
 pub use policy::{
@@ -73,10 +76,14 @@ pub use policy::{
 };
 pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
-    RecordTarget, UnknownFields,
+    RecordTarget, UnknownFields, plaintext_to_value, value_to_plaintext,
 };
 pub use sealed::{
     ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
+};
+pub use tenant::{
+    TENANT_SEALED_OVERHEAD, TENANT_SEALED_PREFIX, TenantPublicKey, TenantSealed, TenantSecretKey,
+    open_from_tenant, seal_to_tenant,
 };
 pub use token::{
     Algorithm, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, KeySet, MAX_KEY_SET_LEN,

@@ -452,19 +452,7 @@ impl Walk<'_> {
         let ctx = self.ctx(path, rule.key)?;
         match op {
             Op::Seal { entropy, indexes } => {
-                let (content, plain) = match &*value {
-                    Value::String(s) => (
-                        ContentType::Bytes,
-                        zeroize::Zeroizing::new(s.clone().into_bytes()),
-                    ),
-                    other => (
-                        ContentType::Json,
-                        // Serialising a serde_json::Value cannot fail.
-                        zeroize::Zeroizing::new(
-                            serde_json::to_vec(other).expect("JSON value serialises"),
-                        ),
-                    ),
-                };
+                let (content, plain) = value_to_plaintext(value);
                 if let Some(spec) = rule.index_spec() {
                     let text = core::str::from_utf8(&plain)
                         .map_err(|_| record_err("index input is not UTF-8"))?;
@@ -514,6 +502,46 @@ fn sealed_at(value: &Value, path: &str) -> Result<SealedField, Error> {
     match value {
         Value::String(s) if SealedField::looks_sealed(s) => Ok(SealedField::from_text(s)?),
         _ => Err(record_err(format!("{path:?} should be sealed but is not"))),
+    }
+}
+
+/// How a JSON value is sealed: a string as its UTF-8 bytes (content type `bytes`), any other
+/// value as its compact JSON (content type `json`). Records and single values share this rule.
+pub fn value_to_plaintext(value: &Value) -> (ContentType, zeroize::Zeroizing<Vec<u8>>) {
+    match value {
+        Value::String(s) => (
+            ContentType::Bytes,
+            zeroize::Zeroizing::new(s.clone().into_bytes()),
+        ),
+        other => (
+            ContentType::Json,
+            // Serialising a serde_json::Value cannot fail.
+            zeroize::Zeroizing::new(serde_json::to_vec(other).expect("JSON value serialises")),
+        ),
+    }
+}
+
+/// The inverse of [`value_to_plaintext`]: `bytes` content must be UTF-8 (a string), `json`
+/// content must be JSON. Fails with `ERR_RECORD_INVALID` otherwise.
+pub fn plaintext_to_value(content: ContentType, plain: Vec<u8>) -> Result<Value, Error> {
+    decode(content, plain, "value")
+}
+
+impl Keyring {
+    /// Seals a JSON value for `ctx` by [`value_to_plaintext`]'s rule.
+    pub fn seal_value(
+        &self,
+        ctx: &FieldContext,
+        value: &Value,
+        entropy: &mut impl Entropy,
+    ) -> Result<SealedField, Error> {
+        let (content, plain) = value_to_plaintext(value);
+        self.seal_with(ctx, &plain, content, entropy)
+    }
+
+    /// Opens a sealed value to a JSON value by [`plaintext_to_value`]'s rule.
+    pub fn open_value(&self, ctx: &FieldContext, sealed: &SealedField) -> Result<Value, Error> {
+        plaintext_to_value(sealed.content_type(), self.open(ctx, sealed)?)
     }
 }
 

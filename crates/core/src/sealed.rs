@@ -49,7 +49,7 @@ pub enum ContentType {
 }
 
 impl ContentType {
-    fn to_byte(self) -> u8 {
+    pub(crate) fn to_byte(self) -> u8 {
         match self {
             ContentType::Bytes => 0x00,
             ContentType::Json => 0x01,

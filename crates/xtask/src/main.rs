@@ -3,6 +3,7 @@
 
 mod components;
 mod demo;
+mod npm;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ fn usage() -> ExitCode {
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
-         vectors   regenerate tests/vectors/sealed-fields.json"
+         vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
     );
     ExitCode::from(2)
 }
@@ -69,6 +70,11 @@ pub(crate) fn run_step(what: &str, cmd: &mut Command) -> Result<(), String> {
 fn write_vectors() -> Result<(), String> {
     let doc = crmguard_conformance::sealed_field_vectors().map_err(|e| e.to_string())?;
     let path = root().join("tests/vectors/sealed-fields.json");
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    let doc = crmguard_conformance::hpke_sealed_vectors().map_err(|e| e.to_string())?;
+    let path = root().join("tests/vectors/hpke-sealed.json");
     let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());

@@ -135,6 +135,29 @@ pub(crate) fn run() -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&dir);
         r
     })?;
+    // The npm package (crates/xtask/src/npm.rs).
+    step(
+        "wasm-bindgen-cli 0.2.130",
+        &mut crate::npm::ensure_wasm_bindgen,
+    )?;
+    step("npm ci (js/)", &mut crate::npm::npm_ci)?;
+    step(
+        "build the npm package (wasm, wasm-bindgen, wasm-opt)",
+        &mut crate::npm::build_package,
+    )?;
+    step("tsc --noEmit", &mut crate::npm::typecheck)?;
+    step(
+        "node:test suites against the built package",
+        &mut crate::npm::node_tests,
+    )?;
+    step(
+        "npm pack, install in a fresh project",
+        &mut crate::npm::pack_and_install,
+    )?;
+    step(
+        "browser end to end (chromium)",
+        &mut crate::npm::browser_test,
+    )?;
 
     println!(
         "\nxtask test: {} steps passed, 0 failed, in {:.0}s",

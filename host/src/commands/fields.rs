@@ -33,7 +33,7 @@ pub(crate) struct ContextOpts {
 }
 
 impl ContextOpts {
-    fn context(&self) -> FieldContext {
+    pub(crate) fn context(&self) -> FieldContext {
         FieldContext {
             tenant: self.tenant.clone(),
             object: self.object.clone(),
@@ -60,7 +60,7 @@ pub(crate) fn read_stdin(limit: usize) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-fn write_stdout(bytes: &[u8]) -> CmdResult {
+pub(crate) fn write_stdout(bytes: &[u8]) -> CmdResult {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())

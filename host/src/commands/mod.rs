@@ -7,4 +7,5 @@ pub(crate) mod fields;
 pub(crate) mod keys;
 pub(crate) mod plugins;
 pub(crate) mod records;
+pub(crate) mod tenant;
 pub(crate) mod token;

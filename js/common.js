@@ -1,0 +1,29 @@
+// Shared by every entry point: the error class and the re-exported API. No platform API here.
+import * as wasm from './pkg/crmguard_wasm.js';
+import { CrmGuardError } from './errors.js';
+
+export { CrmGuardError };
+
+let ready = false;
+
+/** Called by each loader once the wasm module is instantiated. */
+export function registerInstance() {
+  if (!ready) {
+    wasm.__setErrorClass(CrmGuardError);
+    ready = true;
+  }
+}
+
+export const {
+  Keyring,
+  RecordSchema,
+  generateTenantKeyPair,
+  tenantPublicKey,
+  sealToTenant,
+  openFromTenant,
+  openFromTenantBytes,
+  errorCodes,
+} = wasm;
+
+export const initWasm = wasm.default;
+export const initWasmSync = wasm.initSync;

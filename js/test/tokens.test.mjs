@@ -1,0 +1,70 @@
+// verifyToken against tokens signed here with node:crypto (ES256, EdDSA, RS256), checked the
+// same way by the Rust CLI (`crmguard token verify`) in the same run.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, createSign } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyToken, CrmGuardError } from 'crmguard/tokens';
+import { cli } from './helpers.mjs';
+
+const b64u = (x) => Buffer.from(x).toString('base64url');
+const now = 1767225600;
+const keys = {};
+let dir, jwksPath, jwks;
+
+function jwt(alg, kid, claims) {
+  const head = b64u(JSON.stringify({ alg, kid, typ: 'JWT' }));
+  const body = b64u(JSON.stringify(claims));
+  const input = Buffer.from(`${head}.${body}`);
+  let sig;
+  if (alg === 'ES256') sig = sign('sha256', input, { key: keys[kid].privateKey, dsaEncoding: 'ieee-p1363' });
+  else if (alg === 'EdDSA') sig = sign(null, input, keys[kid].privateKey);
+  else sig = createSign('RSA-SHA256').update(input).sign(keys[kid].privateKey);
+  return `${head}.${body}.${b64u(sig)}`;
+}
+
+before(() => {
+  keys.es = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  keys.ed = generateKeyPairSync('ed25519');
+  keys.rs = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = (kid, alg) => ({ ...keys[kid].publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+  jwks = { keys: [jwk('es', 'ES256'), jwk('ed', 'EdDSA'), jwk('rs', 'RS256')] };
+  dir = mkdtempSync(join(tmpdir(), 'crmguard-js-tokens-'));
+  jwksPath = join(dir, 'jwks.json');
+  writeFileSync(jwksPath, JSON.stringify(jwks));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const claims = { iss: 'https://idp.example', aud: 'crm', sub: 'u-1001', tenant: 'acme', iat: now - 10, exp: now + 600 };
+const cliVerify = (token, extra = []) => cli(['token', 'verify', '--jwks', jwksPath, '--now', String(now), ...extra], token + '\n');
+
+test('ES256, EdDSA and RS256 tokens verify to the same claims as the Rust CLI', () => {
+  for (const [alg, kid] of [['ES256', 'es'], ['EdDSA', 'ed'], ['RS256', 'rs']]) {
+    const token = jwt(alg, kid, claims);
+    const got = verifyToken(token, jwks, { now, issuers: ['https://idp.example'], audiences: ['crm'] });
+    assert.deepEqual(got, claims, alg);
+    assert.deepEqual(JSON.parse(cliVerify(token, ['--issuer', 'https://idp.example', '--audience', 'crm']).toString()), got, alg);
+  }
+});
+
+test('expired, wrong audience, tampered and unknown-key tokens fail with the CLI codes', () => {
+  const code = (fn) => { try { fn(); } catch (e) { assert.ok(e instanceof CrmGuardError, String(e)); return e.code; } assert.fail('accepted'); };
+  const cliCode = (token, extra) => { try { cliVerify(token, extra); } catch (e) { return e.stderr.split(':')[0]; } assert.fail('CLI accepted'); };
+  const expired = jwt('ES256', 'es', { ...claims, exp: now - 3600 });
+  assert.equal(code(() => verifyToken(expired, jwks, { now })), 'ERR_JWT_EXPIRED');
+  assert.equal(cliCode(expired, []), 'ERR_JWT_EXPIRED');
+  const token = jwt('EdDSA', 'ed', claims);
+  assert.equal(code(() => verifyToken(token, jwks, { now, audiences: ['other'] })), 'ERR_JWT_AUDIENCE');
+  assert.equal(cliCode(token, ['--audience', 'other']), 'ERR_JWT_AUDIENCE');
+  const [h, , s] = token.split('.');
+  const tampered = `${h}.${b64u(JSON.stringify({ ...claims, sub: 'admin' }))}.${s}`;
+  assert.equal(code(() => verifyToken(tampered, jwks, { now })), cliCode(tampered, []));
+  assert.equal(code(() => verifyToken(tampered, jwks, { now })), 'ERR_JWS_SIGNATURE');
+  const other = jwt('EdDSA', 'ed', claims).replace(/^[^.]+/, b64u(JSON.stringify({ alg: 'EdDSA', kid: 'nope' })));
+  assert.equal(code(() => verifyToken(other, jwks, { now })), cliCode(other, []));
+  assert.match(code(() => verifyToken(token, { keys: [] }, { now })), /^ERR_JWKS_/);
+  assert.ok(code(() => verifyToken('not.a.jwt', jwks, { now })).startsWith('ERR_J'));
+});
