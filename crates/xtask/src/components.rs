@@ -20,6 +20,13 @@ pub(crate) const COMPONENTS: &[(&str, &str)] = &[
     ("test-plugin-sneaky", "test_plugin_sneaky.wasm"),
 ];
 
+/// Where the built components are: `<target dir>/wasm32-wasip2/release`.
+pub(crate) fn dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), std::path::PathBuf::from)
+        .join("wasm32-wasip2/release")
+}
+
 pub(crate) fn build() -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args([
@@ -33,7 +40,7 @@ pub(crate) fn build() -> Result<(), String> {
         cmd.args(["-p", package]);
     }
     run_step("cargo build (components)", &mut cmd)?;
-    let dir = root().join("target/wasm32-wasip2/release");
+    let dir = dir();
     for (_, file) in COMPONENTS {
         let path = dir.join(file);
         let len = std::fs::metadata(&path)
