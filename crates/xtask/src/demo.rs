@@ -442,6 +442,91 @@ pub(crate) fn run(dir: &Path) -> Result<(), String> {
     )?;
 
     d.title(
+        "A CRM vendor's policy plugin decides, sandboxed",
+        "Plugins are WebAssembly components pinned by digest: no files, network or keys; 10 ms of \
+         CPU and 16 MiB per request. The plugin opens sealed fields through the host's crypto \
+         component, never seeing a key.",
+    );
+    crate::components::build()?;
+    let wasm = crate::components::dir();
+    for (file, name) in [
+        ("crmguard_component_crypto.wasm", "crypto.wasm"),
+        ("crmguard_plugin_reference.wasm", "reference.wasm"),
+        ("test_plugin_hostile.wasm", "hostile.wasm"),
+    ] {
+        std::fs::copy(wasm.join(file), dir.join(name)).map_err(|e| format!("{file}: {e}"))?;
+    }
+    d.ok(
+        &[
+            "plugin",
+            "add",
+            "crypto.wasm",
+            "--name",
+            "crypto",
+            "--world",
+            "crypto",
+        ],
+        b"",
+    )?;
+    d.ok(
+        &["plugin", "add", "reference.wasm", "--name", "reference"],
+        b"",
+    )?;
+    d.ok(&["plugin", "add", "hostile.wasm", "--name", "hostile"], b"")?;
+    let sealed_email = sealed_json["email"].clone();
+    let plugin_request = |action: &str| {
+        json!({
+            "tenant": "acme",
+            "principal": {"subject": "user-7", "roles": ["sales"]},
+            "action": action,
+            "object": "contact",
+            "record_id": "0042",
+            "record": {
+                "name": "Ada Lovelace",
+                "company": "Analytical Engines",
+                "email": sealed_email,
+                "phone": "+44 20 7946 0958"
+            }
+        })
+    };
+    d.write("plugin-request.json", &plugin_request("read"))?;
+    let run = [
+        "run",
+        "--request",
+        "plugin-request.json",
+        "--keyring",
+        "keyring.json",
+        "--master-key-file",
+        "master.key",
+    ];
+    let outcome = d.ok_shown(&run, b"", |out| {
+        let v: Value = serde_json::from_str(out).unwrap_or(Value::Null);
+        format!(
+            "verdict: {}\nthe sales rep sees: {}",
+            v["verdict"]["effect"], v["record"]
+        )
+    })?;
+    let outcome: Value = serde_json::from_str(&outcome).map_err(|e| e.to_string())?;
+    if outcome["record"]["email"] != "ada@example.com" || outcome["record"]["phone"] != "****" {
+        return Err(format!("unexpected plugin outcome: {outcome}"));
+    }
+    d.say("a hostile plugin that never returns:");
+    d.write("plugin-request.json", &plugin_request("loop"))?;
+    let contained = d.ok_shown(&cat(&[&run, &["--plugin", "hostile"]]), b"", |out| {
+        let v: Value = serde_json::from_str(out).unwrap_or(Value::Null);
+        format!(
+            "verdict: {} ({})",
+            v["verdict"]["effect"],
+            v["verdict"]["code"].as_str().unwrap_or("")
+        )
+    })?;
+    let contained: Value = serde_json::from_str(&contained).map_err(|e| e.to_string())?;
+    if contained["verdict"]["effect"] != "deny" {
+        return Err(format!("the looping plugin was not contained: {contained}"));
+    }
+    d.say("stopped at its CPU deadline and turned into a deny; the host carries on");
+
+    d.title(
         "Rotate the key, then move the data",
         "Old values keep opening after rotation; `reencrypt` re-seals them under the new primary.",
     );
