@@ -75,13 +75,6 @@ pub(crate) fn run(opts: AuthorizeOpts) -> CmdResult {
     if decision.is_allowed() {
         Ok(())
     } else {
-        let rules = decision.reason.rules.join(", ");
-        Err(crmguard_core::Error::from(PolicyError::Denied(format!(
-            "{}{}{}",
-            decision.reason.kind.as_str(),
-            if rules.is_empty() { "" } else { " by " },
-            rules
-        )))
-        .into())
+        Err(crmguard_core::Error::from(PolicyError::Denied(decision.reason.to_string())).into())
     }
 }

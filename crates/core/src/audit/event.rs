@@ -261,12 +261,6 @@ impl AuditEvent {
                 },
             })
             .collect();
-        let rules = decision.reason.rules.join(", ");
-        let reason = if rules.is_empty() {
-            decision.reason.kind.as_str().to_owned()
-        } else {
-            format!("{} by {rules}", decision.reason.kind.as_str())
-        };
         Self {
             class: EventClass::ApiActivity,
             activity,
@@ -296,7 +290,7 @@ impl AuditEvent {
                 } else {
                     Decision::Deny
                 },
-                reason: Some(reason),
+                reason: Some(decision.reason.to_string()),
             },
         }
     }

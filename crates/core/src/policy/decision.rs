@@ -69,6 +69,18 @@ pub struct DecisionReason {
     pub rules: Vec<String>,
 }
 
+impl core::fmt::Display for DecisionReason {
+    /// `kind`, then ` by rule-a, rule-b` when rules decided: the text used in deny errors and
+    /// audit records alike.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.kind.as_str())?;
+        if !self.rules.is_empty() {
+            write!(f, " by {}", self.rules.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 /// What the caller gets of one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
