@@ -73,6 +73,7 @@ pub use policy::{
     Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,
     DecisionReason, Effect, FieldRules, FieldSpec, FieldVisibility, MAX_POLICY_LEN, MaskStyle,
     ObjectSpec, Policy, PolicyDecision, PolicyDocument, PolicyRule, ReasonKind, Treatment,
+    mask_value,
 };
 pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,

@@ -8,10 +8,9 @@ use serde_json::{Map, Value};
 use super::document::{
     Action, CallerCondition, Effect, FieldSpec, MaskStyle, PolicyDocument, PolicyRule, Treatment,
 };
-use crate::VerifiedClaims;
 use crate::error::PolicyError;
 
-/// What the caller asks to do. Identity and tenant come from the [`VerifiedClaims`], never
+/// What the caller asks to do. Identity and tenant come from the [`crate::VerifiedClaims`], never
 /// from the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -133,7 +132,7 @@ struct Caller<'a> {
     groups: BTreeSet<&'a str>,
 }
 
-fn attribute<'a>(claims: &'a VerifiedClaims, name: &str) -> BTreeSet<&'a str> {
+fn attribute<'a>(claims: &'a Map<String, Value>, name: &str) -> BTreeSet<&'a str> {
     match claims.get(name) {
         Some(Value::String(s)) => s.split_whitespace().collect(),
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
@@ -166,7 +165,7 @@ impl PolicyDocument {
     /// rule (and no matching deny rule) allows, and only for the token's own tenant.
     pub(crate) fn evaluate(
         &self,
-        claims: &VerifiedClaims,
+        claims: &Map<String, Value>,
         request: &AuthorizationRequest,
     ) -> Result<PolicyDecision, PolicyError> {
         let req = |e: crate::InvalidIdentifier| PolicyError::Request(e.to_string());
@@ -182,7 +181,7 @@ impl PolicyDocument {
                 kind: ReasonKind::NoMatchingRule,
                 rules: Vec::new(),
             },
-            subject: claims.subject().map(str::to_owned),
+            subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
             tenant: request.tenant.clone(),
             object: request.object.clone(),
             action: request.action,
@@ -194,7 +193,7 @@ impl PolicyDocument {
             d.reason = DecisionReason { kind, rules };
             Ok(d)
         };
-        match claims.get_str(&self.claims.tenant) {
+        match claims.get(&self.claims.tenant).and_then(Value::as_str) {
             None => return deny(decision, ReasonKind::MissingTenantClaim, vec![]),
             Some(t) if t != request.tenant => {
                 return deny(decision, ReasonKind::TenantMismatch, vec![]);
@@ -258,7 +257,7 @@ const MASK: &str = "****";
 
 /// Renders a value in a mask style. Strings and numbers are masked by their text; other
 /// values (objects, arrays, booleans) are fully masked; `null` stays `null`.
-pub(crate) fn mask_value(value: &Value, style: MaskStyle) -> Value {
+pub fn mask_value(value: &Value, style: MaskStyle) -> Value {
     let text = match value {
         Value::Null => return Value::Null,
         Value::String(s) => s.clone(),

@@ -7,7 +7,7 @@ mod decision;
 mod document;
 
 pub use decision::{
-    AuthorizationRequest, DecisionReason, FieldVisibility, PolicyDecision, ReasonKind,
+    AuthorizationRequest, DecisionReason, FieldVisibility, PolicyDecision, ReasonKind, mask_value,
 };
 pub use document::{
     Action, CallerCondition, ClaimNames, ClassRule, Classification, Effect, FieldRules, FieldSpec,
@@ -50,6 +50,18 @@ impl Policy {
     pub fn evaluate(
         &self,
         claims: &VerifiedClaims,
+        request: &AuthorizationRequest,
+    ) -> Result<PolicyDecision, crate::Error> {
+        Ok(self.document.evaluate(claims.claims(), request)?)
+    }
+
+    /// Decides `request` for a caller whose claims were verified by someone else: a policy
+    /// plugin, whose host verified the token before the plugin ran. Prefer [`Policy::evaluate`]
+    /// wherever a [`VerifiedClaims`] exists; this entry point trusts its caller that `claims`
+    /// came from a verified token.
+    pub fn evaluate_verified_elsewhere(
+        &self,
+        claims: &serde_json::Map<String, serde_json::Value>,
         request: &AuthorizationRequest,
     ) -> Result<PolicyDecision, crate::Error> {
         Ok(self.document.evaluate(claims, request)?)
