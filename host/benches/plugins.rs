@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crmguard_core::{ContentType, FieldContext, Key256, Keyring, SystemEntropy};
-use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, StaticKeys, World};
+use crmguard_host::{
+    AccessRequest, HostConfig, PluginHost, PluginsDir, Services, StaticKeys, World,
+};
 use serde_json::json;
 
 fn component(file: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip2/release")
+        .join("../target/wasm32-wasip2/component")
         .join(file);
     assert!(
         path.is_file(),
@@ -38,29 +40,59 @@ fn keyring() -> Keyring {
     .unwrap()
 }
 
-fn request(roles: &[&str]) -> AccessRequest {
+fn request(roles: &[&str], seal_personal: bool) -> AccessRequest {
     let k = keyring();
     let mut record = serde_json::Map::new();
-    for i in 0..30 {
-        let name = format!("field{i:02}");
-        let value = if i % 3 == 0 {
-            let ctx = FieldContext::new("acme", "contact", "0042", &name).unwrap();
-            k.seal_with(
-                &ctx,
-                format!("secret value {i}").as_bytes(),
-                ContentType::Bytes,
-                &mut SystemEntropy,
-            )
-            .unwrap()
-            .to_text()
+    // A 30-field contact: the eight fields examples/policy.json knows (the personal ones,
+    // name, email, phone and national id, stored sealed) and 22 custom fields it does not
+    // list, which the policy drops; a third of those are sealed too.
+    let personal = ["name", "email", "phone", "national_id"];
+    let known = ["id", "tenant_id", "lifecycle_stage", "owner_id"];
+    let sealed = |name: &str, value: &str| {
+        let ctx = FieldContext::new("acme", "contact", "0042", name).unwrap();
+        k.seal_with(
+            &ctx,
+            value.as_bytes(),
+            ContentType::Bytes,
+            &mut SystemEntropy,
+        )
+        .unwrap()
+        .to_text()
+    };
+    for name in personal {
+        let value = format!("personal {name}");
+        let value = if seal_personal {
+            sealed(name, &value)
         } else {
-            format!("plain value {i} of a CRM contact record")
+            value
+        };
+        record.insert(name.into(), value.into());
+    }
+    for name in known {
+        let value = if name == "tenant_id" {
+            "acme"
+        } else {
+            "a plain value"
+        };
+        record.insert(name.into(), value.into());
+    }
+    for i in 0..22 {
+        let name = format!("custom_{i:02}");
+        let value = if i % 3 == 0 {
+            sealed(&name, &format!("custom value {i}"))
+        } else {
+            format!("plain custom value {i} of a CRM contact record")
         };
         record.insert(name, value.into());
     }
+    assert_eq!(record.len(), 30);
     serde_json::from_value(json!({
         "tenant": "acme",
-        "principal": { "subject": "user-1", "roles": roles },
+        "principal": {
+            "subject": "user-1",
+            "roles": roles,
+            "claims": { "sub": "user-1", "tenant": "acme", "roles": roles }
+        },
         "action": "read",
         "object": "contact",
         "record_id": "0042",
@@ -110,16 +142,17 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     let host = PluginHost::new(HostConfig::default()).unwrap();
     let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
-    let crypto = host
-        .load_crypto(&dir.manifest("crypto").unwrap(), keys)
-        .unwrap();
+    let crypto = Services::new(
+        host.load_crypto(&dir.manifest("crypto").unwrap(), keys)
+            .unwrap(),
+    );
     let reference = host
         .load_plugin(&dir.manifest("reference").unwrap())
         .unwrap();
     let passthrough = host.load_plugin(&dir.manifest("hostile").unwrap()).unwrap();
 
-    let opening = request(&["admin"]);
-    let masking = request(&["support"]);
+    let opening = request(&["admin"], true);
+    let plain = request(&["admin"], false);
     assert!(
         host.decide(&reference, &crypto, &opening)
             .verdict
@@ -128,11 +161,15 @@ fn bench(c: &mut Criterion) {
 
     for (name, plugin, req) in [
         (
-            "reference, admin: 10 sealed fields opened",
+            "reference, admin: 4 sealed fields opened",
             &reference,
             &opening,
         ),
-        ("reference, support: no crypto calls", &reference, &masking),
+        (
+            "reference, admin: nothing sealed, no crypto",
+            &reference,
+            &plain,
+        ),
         (
             "pass-through plugin: instantiate + call only",
             &passthrough,
@@ -151,7 +188,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("plugins");
     g.throughput(Throughput::Elements(1));
     g.bench_function(
-        "decide/30 fields, 10 opened (instantiate plugin + crypto)",
+        "decide/30 fields, 4 opened (instantiate plugin + crypto)",
         |b| {
             b.iter(|| black_box(host.decide(&reference, &crypto, &opening)));
         },
@@ -159,18 +196,19 @@ fn bench(c: &mut Criterion) {
     g.bench_function(
         "decide/30 fields, none opened (instantiate plugin only)",
         |b| {
-            b.iter(|| black_box(host.decide(&reference, &crypto, &masking)));
+            b.iter(|| black_box(host.decide(&reference, &crypto, &plain)));
         },
     );
     g.bench_function("decide/pass-through plugin", |b| {
         b.iter(|| black_box(host.decide(&passthrough, &crypto, &opening)));
     });
-    let ctx = FieldContext::new("acme", "contact", "0042", "field00").unwrap();
-    let sealed = opening.record["field00"].as_str().unwrap().to_owned();
+    let ctx = FieldContext::new("acme", "contact", "0042", "email").unwrap();
+    let sealed = opening.record["email"].as_str().unwrap().to_owned();
+    let crypto_component = &crypto.crypto;
     g.bench_function("crypto/instantiate a session", |b| {
-        b.iter(|| black_box(crypto.session("acme").unwrap()));
+        b.iter(|| black_box(crypto_component.session("acme").unwrap()));
     });
-    let mut session = crypto.session("acme").unwrap();
+    let mut session = crypto_component.session("acme").unwrap();
     g.bench_function("crypto/fields.open call (warm session)", |b| {
         b.iter(|| black_box(session.open(&ctx, &sealed).unwrap()));
     });
@@ -180,6 +218,72 @@ fn bench(c: &mut Criterion) {
     g.bench_function("native/core open (for comparison)", |b| {
         let k = keyring();
         b.iter(|| black_box(k.open_text(&ctx, &sealed).unwrap()));
+    });
+
+    // The tokens and audit interfaces: a call through a warm component session against the
+    // same work done natively by crmguard-core.
+    for (name, world, file) in [
+        (
+            "tokens",
+            World::TokenVerifier,
+            "crmguard_component_tokens.wasm",
+        ),
+        (
+            "audit",
+            World::AuditBuilder,
+            "crmguard_component_audit.wasm",
+        ),
+    ] {
+        dir.add(name, "0.1.0", world, &component(file), vec![])
+            .unwrap();
+    }
+    let tokens = host.load_tokens(&dir.manifest("tokens").unwrap()).unwrap();
+    let audit = host.load_audit(&dir.manifest("audit").unwrap()).unwrap();
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let jwks = std::fs::read_to_string(format!("{repo}/examples/jwks.json")).unwrap();
+    let token = std::fs::read_to_string(format!("{repo}/examples/token.jwt")).unwrap();
+    let token = token.trim_end();
+    let options = crmguard_core::VerificationOptions::default();
+    let now = 1_764_400_100;
+    g.bench_function("tokens/instantiate a session", |b| {
+        b.iter(|| black_box(tokens.session().unwrap()));
+    });
+    let mut ts = tokens.session().unwrap();
+    g.bench_function(
+        "tokens/verify ES256 (warm session, JWKS parsed per call)",
+        |b| {
+            b.iter(|| black_box(ts.verify(token, &jwks, &options, now).unwrap()));
+        },
+    );
+    g.bench_function("native/core KeySet::from_json + verify_jwt ES256", |b| {
+        b.iter(|| {
+            let keys = crmguard_core::KeySet::from_json(&jwks).unwrap();
+            black_box(keys.verify_jwt(token, &options, now).unwrap())
+        });
+    });
+    let event = serde_json::json!({
+        "class": "api_activity",
+        "activity": "read",
+        "actor": { "uid": "user-1", "tenant": "acme", "roles": ["admin"] },
+        "operation": "contact.read",
+        "resources": [{ "type": "contact", "uid": "0042", "fields": [{ "name": "email", "action": "pass" }] }],
+        "outcome": { "decision": "allow" }
+    })
+    .to_string();
+    let mut session = audit.session().unwrap();
+    g.bench_function("audit/append to an empty log (warm session)", |b| {
+        b.iter(|| black_box(session.append("log-bench", "", &event, 1).unwrap()));
+    });
+    g.bench_function("native/core AuditChain::new + append", |b| {
+        let e: crmguard_core::AuditEvent = serde_json::from_str(&event).unwrap();
+        b.iter(|| {
+            let mut chain = crmguard_core::AuditChain::new(
+                "log-bench",
+                crmguard_core::RecordOptions::new("0.1.0", None),
+            )
+            .unwrap();
+            black_box(chain.append(&e, 1).unwrap().to_line())
+        });
     });
     g.finish();
 }

@@ -38,7 +38,8 @@ pub mod audit_log;
 mod plugins;
 
 pub use plugins::{
-    AccessRequest, Capability, CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine,
-    Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin, PluginError, PluginHost, PluginsDir, Principal,
-    StaticKeys, Verdict, World,
+    AccessRequest, AuditComponent, AuditSession, Capability, CryptoComponent, CryptoSession,
+    HostConfig, KeySource, LogLine, LogSummary, Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin,
+    PluginError, PluginHost, PluginsDir, Principal, Services, StaticKeys, TokensComponent,
+    TokensSession, Verdict, World,
 };

@@ -1,20 +1,26 @@
-//! The reference policy plugin (world `crmguard:guard/policy-plugin`): a small declarative
-//! policy, compiled in from `policy.json`, mapping (object, role, field) to an action.
+//! The reference policy plugin (world `crmguard:guard/policy-plugin`): crmguard-core's
+//! declarative policy engine (docs/POLICY.md), with `examples/policy.json` compiled in.
 //!
-//! For each field the most permissive action any of the caller's roles grants wins
-//! (pass > encrypt > mask > drop); a field no rule names is dropped; a caller with no role
-//! on the object, or an action the object does not allow, is denied. Sealed values
-//! (`cg1:...`) are opened through the host's `fields` import only when the action is `pass`;
-//! the plugin never sees key bytes.
+//! The principal's claims (verified by the host before the plugin runs) are evaluated as
+//! core evaluates a verified token's claims; `sub` and the roles claim are filled from the
+//! principal's subject and roles when the claims do not carry them. Every field of the
+//! request then gets the decision's visibility:
+//! - clear → `pass`, opened through the host's `fields` import if it is sealed;
+//! - mask → `mask`, opened first if sealed, then masked in the field's style;
+//! - sealed → `encrypt`: left as stored if sealed, else sealed through `fields`;
+//! - hidden, or a field the policy does not list → `drop`.
 //!
-//! This is a stand-in until the tokens branch's declarative policy engine (crmguard-core's
-//! `policy` module) lands; then this plugin becomes a thin adapter over it.
+//! A deny decision carries core's reason (`no-matching-rule`, `tenant-mismatch`, ...). The
+//! plugin never sees key bytes: opening and sealing happen in the crypto component.
 
 // wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code; none is
 // written by hand in this crate.
 #![allow(unsafe_code)]
 
-use std::collections::BTreeMap;
+use crmguard_core::{
+    Action, AuthorizationRequest, FieldVisibility, Policy, SealedField, mask_value,
+};
+use serde_json::{Map, Value};
 
 wit_bindgen::generate!({
     world: "policy-plugin",
@@ -28,31 +34,22 @@ use crmguard::guard::types::{
 };
 use exports::crmguard::guard::policy::Guest;
 
-const POLICY: &str = include_str!("../policy.json");
-const MASK: &str = "\"****\"";
-const SEALED_PREFIX: &str = "\"cg1:";
+/// The tokens issue's example policy (docs/POLICY.md): the same document `crmguard authorize`
+/// evaluates in the examples, so the plugin and the CLI decide alike.
+const POLICY: &str = include_str!("../../../examples/policy.json");
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Policy {
-    objects: BTreeMap<String, ObjectRules>,
+fn guard_error(e: crmguard_core::Error) -> GuardError {
+    GuardError {
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ObjectRules {
-    actions: Vec<String>,
-    roles: BTreeMap<String, BTreeMap<String, Action>>,
-}
-
-#[derive(serde::Deserialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-enum Action {
-    // Declared from least to most permissive: `max` picks the most permissive.
-    Drop,
-    Mask,
-    Encrypt,
-    Pass,
+fn invalid(message: String) -> GuardError {
+    GuardError {
+        code: "ERR_POLICY_INVALID".to_owned(),
+        message,
+    }
 }
 
 fn deny(reason: String) -> Decision {
@@ -60,13 +57,6 @@ fn deny(reason: String) -> Decision {
         allow: false,
         reason,
         fields: Vec::new(),
-    }
-}
-
-fn policy_error(message: String) -> GuardError {
-    GuardError {
-        code: "ERR_POLICY_INVALID".to_owned(),
-        message,
     }
 }
 
@@ -80,37 +70,71 @@ fn context(req: &AccessRequest, field: &str) -> FieldContext {
     }
 }
 
-/// The value the caller sees for `field` under `action`.
-fn apply(
+/// The claims the policy reads: the principal's verified claims, with `sub` and the roles
+/// claim filled from the principal when absent.
+fn claims(req: &AccessRequest, roles_claim: &str) -> Result<Map<String, Value>, GuardError> {
+    let mut claims = Map::new();
+    for c in &req.principal.claims {
+        let v: Value =
+            serde_json::from_str(&c.json).map_err(|e| invalid(format!("claim {}: {e}", c.name)))?;
+        claims.insert(c.name.clone(), v);
+    }
+    claims
+        .entry("sub")
+        .or_insert_with(|| Value::String(req.principal.subject.clone()));
+    claims.entry(roles_claim).or_insert_with(|| {
+        req.principal
+            .roles
+            .iter()
+            .cloned()
+            .map(Value::String)
+            .collect()
+    });
+    Ok(claims)
+}
+
+/// A stored value as JSON, opened through the crypto component if it is a sealed field.
+fn opened(req: &AccessRequest, field: &FieldValue) -> Result<Value, GuardError> {
+    let value: Value = serde_json::from_str(&field.json)
+        .map_err(|e| invalid(format!("field {}: {e}", field.name)))?;
+    let Some(text) = value.as_str().filter(|s| SealedField::from_text(s).is_ok()) else {
+        return Ok(value);
+    };
+    let o = fields::open(&context(req, &field.name), text)?;
+    Ok(match o.content {
+        ContentType::Json => serde_json::from_slice(&o.plaintext)
+            .map_err(|e| invalid(format!("field {}: {e}", field.name)))?,
+        ContentType::Bytes => Value::String(String::from_utf8_lossy(&o.plaintext).into_owned()),
+    })
+}
+
+fn verdict(
     req: &AccessRequest,
     field: &FieldValue,
-    action: Action,
+    visibility: Option<&FieldVisibility>,
 ) -> Result<FieldVerdict, GuardError> {
-    let sealed = field.json.starts_with(SEALED_PREFIX);
-    let (action, json) = match action {
-        Action::Drop => (FieldAction::Drop, None),
-        Action::Mask => (FieldAction::Mask, Some(MASK.to_owned())),
-        Action::Encrypt if sealed => (FieldAction::Encrypt, Some(field.json.clone())),
-        Action::Encrypt => {
-            let (bytes, content) = match serde_json::from_str::<serde_json::Value>(&field.json) {
-                Ok(serde_json::Value::String(s)) => (s.into_bytes(), ContentType::Bytes),
-                _ => (field.json.clone().into_bytes(), ContentType::Json),
+    let (action, json) = match visibility {
+        Some(FieldVisibility::Clear) => (FieldAction::Pass, Some(opened(req, field)?.to_string())),
+        Some(FieldVisibility::Mask { style }) => (
+            FieldAction::Mask,
+            Some(mask_value(&opened(req, field)?, *style).to_string()),
+        ),
+        Some(FieldVisibility::Sealed) => {
+            let value: Value = serde_json::from_str(&field.json)
+                .map_err(|e| invalid(format!("field {}: {e}", field.name)))?;
+            let text = match value.as_str().filter(|s| SealedField::from_text(s).is_ok()) {
+                Some(sealed) => sealed.to_owned(),
+                None => {
+                    let (bytes, content) = match value {
+                        Value::String(s) => (s.into_bytes(), ContentType::Bytes),
+                        other => (other.to_string().into_bytes(), ContentType::Json),
+                    };
+                    fields::seal(&context(req, &field.name), &bytes, content)?
+                }
             };
-            let text = fields::seal(&context(req, &field.name), &bytes, content)?;
-            (FieldAction::Encrypt, Some(json_string(&text)))
+            (FieldAction::Encrypt, Some(Value::String(text).to_string()))
         }
-        Action::Pass if sealed => {
-            let text: String = serde_json::from_str(&field.json)
-                .map_err(|e| policy_error(format!("field {}: {e}", field.name)))?;
-            let opened = fields::open(&context(req, &field.name), &text)?;
-            let json = match opened.content {
-                ContentType::Json => String::from_utf8(opened.plaintext)
-                    .map_err(|_| policy_error(format!("field {}: not UTF-8", field.name)))?,
-                ContentType::Bytes => json_string(&String::from_utf8_lossy(&opened.plaintext)),
-            };
-            (FieldAction::Pass, Some(json))
-        }
-        Action::Pass => (FieldAction::Pass, Some(field.json.clone())),
+        Some(FieldVisibility::Hidden) | None => (FieldAction::Drop, None),
     };
     Ok(FieldVerdict {
         name: field.name.clone(),
@@ -119,58 +143,61 @@ fn apply(
     })
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
-}
-
 struct Reference;
 
 impl Guest for Reference {
     fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
-        let policy: Policy =
-            serde_json::from_str(POLICY).map_err(|e| policy_error(format!("policy.json: {e}")))?;
-        let Some(rules) = policy.objects.get(&req.object) else {
-            return Ok(deny(format!("no policy for object {}", req.object)));
+        let policy = Policy::from_json(POLICY).map_err(guard_error)?;
+        let Ok(action) = serde_json::from_value::<Action>(Value::String(req.action.clone())) else {
+            return Ok(deny(format!(
+                "action {:?} is not a policy action",
+                req.action
+            )));
         };
-        if !rules.actions.contains(&req.action) {
-            return Ok(deny(format!(
-                "action {} is not allowed on {}",
-                req.action, req.object
-            )));
+        let claims = claims(&req, &policy.document().claims.roles)?;
+        let decision = policy
+            .evaluate_verified_elsewhere(
+                &claims,
+                &AuthorizationRequest {
+                    tenant: req.tenant.clone(),
+                    object: req.object.clone(),
+                    action,
+                    record_id: Some(req.record_id.clone()),
+                },
+            )
+            .map_err(guard_error)?;
+        if !decision.is_allowed() {
+            return Ok(deny(decision.reason.to_string()));
         }
-        let grants: Vec<&BTreeMap<String, Action>> = req
-            .principal
-            .roles
+        if let Some(tf) = &decision.tenant_field {
+            let stored = req.fields.iter().find(|f| &f.name == tf);
+            let holds_tenant = stored
+                .and_then(|f| serde_json::from_str::<Value>(&f.json).ok())
+                .is_some_and(|v| v.as_str() == Some(req.tenant.as_str()));
+            if !holds_tenant {
+                return Ok(deny(format!(
+                    "tenant-mismatch: the record's {tf} is not {}",
+                    req.tenant
+                )));
+            }
+        }
+        let verdicts = req
+            .fields
             .iter()
-            .filter_map(|r| rules.roles.get(r))
-            .collect();
-        if grants.is_empty() {
-            return Ok(deny(format!(
-                "no role of the caller may access {}",
-                req.object
-            )));
-        }
-        let mut verdicts = Vec::with_capacity(req.fields.len());
-        for field in &req.fields {
-            let action = grants
-                .iter()
-                .filter_map(|g| g.get(&field.name).or_else(|| g.get("*")))
-                .copied()
-                .max()
-                .unwrap_or(Action::Drop);
-            verdicts.push(apply(&req, field, action)?);
-        }
+            .map(|f| verdict(&req, f, decision.fields.get(&f.name)))
+            .collect::<Result<Vec<_>, _>>()?;
         logging::log(
             Level::Debug,
             &format!(
-                "{} fields decided for {}",
+                "{} fields decided for {} ({})",
                 verdicts.len(),
-                req.principal.subject
+                req.principal.subject,
+                decision.reason
             ),
         );
         Ok(Decision {
             allow: true,
-            reason: format!("allowed by the reference policy for {}", req.object),
+            reason: decision.reason.to_string(),
             fields: verdicts,
         })
     }

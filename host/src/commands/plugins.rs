@@ -6,9 +6,13 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 use crmguard_host::{
-    AccessRequest, Capability, HostConfig, PluginError, PluginHost, PluginsDir, StaticKeys, World,
+    AccessRequest, Capability, HostConfig, PluginError, PluginHost, PluginsDir, Principal,
+    Services, StaticKeys, World,
 };
+use serde_json::{Map, Value, json};
 
+use super::audit::{DecisionAuditOpts, record_decision};
+use super::token::VerifyOpts;
 use crate::failure::{CmdResult, Failure};
 use crate::keystore::KeyringOpts;
 
@@ -43,6 +47,8 @@ impl DirOpts {
 pub(crate) enum WorldArg {
     PolicyPlugin,
     Crypto,
+    TokenVerifier,
+    AuditBuilder,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -98,6 +104,8 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
             let world = match world {
                 WorldArg::PolicyPlugin => World::PolicyPlugin,
                 WorldArg::Crypto => World::Crypto,
+                WorldArg::TokenVerifier => World::TokenVerifier,
+                WorldArg::AuditBuilder => World::AuditBuilder,
             };
             let caps = grant
                 .into_iter()
@@ -176,37 +184,171 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
 }
 
 /// `crmguard run`: one request through a policy plugin.
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub(crate) struct RunArgs {
     #[command(flatten)]
     dir: DirOpts,
     #[command(flatten)]
     keyring: KeyringOpts,
-    /// The request (JSON: tenant, principal, action, object, record_id, subject, record).
+    /// The request (JSON: tenant, action, object, record_id, subject, and token and record
+    /// unless given by --token and --record). The caller is whoever the token says, once the
+    /// tokens component has verified it.
     #[arg(long, value_name = "FILE")]
     request: PathBuf,
+    /// The bearer token (compact JWT in a file), as a CRM API receives it apart from the
+    /// request.
+    #[arg(long, value_name = "FILE")]
+    token: Option<PathBuf>,
+    /// The stored record (JSON object in a file, e.g. from `crmguard seal-record`).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// The policy plugin to run.
     #[arg(long, default_value = "reference")]
     plugin: String,
     /// The crypto component's plugin name.
     #[arg(long, default_value = "crypto")]
     crypto: String,
+    /// The tokens component's plugin name.
+    #[arg(long, default_value = "tokens")]
+    tokens: String,
+    /// The audit component's plugin name (offered to the plugin's `audit` import; loaded
+    /// when present in the folder).
+    #[arg(long, default_value = "audit")]
+    audit_component: String,
+    #[command(flatten)]
+    verify: VerifyOpts,
+    #[command(flatten)]
+    audit: DecisionAuditOpts,
+}
+
+/// The request file of `crmguard run`: the library's request with a bearer token in place of
+/// the principal, which the host derives from the verified claims.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    tenant: String,
+    #[serde(default)]
+    token: Option<String>,
+    action: String,
+    object: String,
+    record_id: String,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    record: Option<Map<String, Value>>,
+}
+
+fn request_error(message: String) -> Failure {
+    Failure::new("ERR_PLUGIN_REQUEST", message)
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))
+}
+
+/// Exactly one of the request's member and the option's file.
+fn one_of<T>(
+    what: &str,
+    inline: Option<T>,
+    file: Option<&PathBuf>,
+    parse: impl FnOnce(String) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    match (inline, file) {
+        (Some(v), None) => Ok(v),
+        (None, Some(path)) => parse(read_file(path)?),
+        (Some(_), Some(_)) => Err(request_error(format!(
+            "the request holds a {what} and --{what} names one too"
+        ))),
+        (None, None) => Err(request_error(format!(
+            "no {what}: put one in the request or pass --{what}"
+        ))),
+    }
+}
+
+/// The principal of verified `claims`: `sub`, and the roles claim as an array of strings or
+/// a space-separated string.
+fn principal(claims: Map<String, Value>) -> Principal {
+    let roles = match claims.get("roles") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    Principal {
+        subject: claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned(),
+        roles,
+        claims,
+    }
 }
 
 /// Prints the outcome (decision, the record as the caller may see it, field actions, the
-/// plugin's log) as JSON. A deny is an answer, not a failure: exit status 0.
+/// plugin's log, and the audit record when a log is named) as JSON. A deny is an answer, not
+/// a failure: exit status 0. A token that does not verify is a failure (its `ERR_JWT_*`
+/// code, exit 1): no plugin runs for an unknown caller.
 pub(crate) fn run(args: RunArgs) -> CmdResult {
-    let text = std::fs::read_to_string(&args.request)
-        .map_err(|e| Failure::io(&args.request.display().to_string(), e))?;
-    let request: AccessRequest =
-        serde_json::from_str(&text).map_err(|e| Failure::input(format!("request: {e}")))?;
-    let keyring = args.keyring.load()?;
-    let keys = Arc::new(StaticKeys::new(keyring.keyring.to_cleartext_json()));
+    let file: RunRequest = serde_json::from_str(&read_file(&args.request)?)
+        .map_err(|e| request_error(format!("request: {e}")))?;
+    let token = one_of("token", file.token, args.token.as_ref(), |t| {
+        Ok(super::token::token_text(t.as_bytes())?.to_owned())
+    })?;
+    let record = one_of("record", file.record, args.record.as_ref(), |t| {
+        serde_json::from_str(&t).map_err(|e| request_error(format!("record: {e}")))
+    })?;
+    let jwks = read_file(&args.verify.jwks)?;
+    let now = args.verify.now.unwrap_or_else(crate::keystore::now);
+
     let host = args.dir.host()?;
     let dir = args.dir.dir();
-    let crypto = host.load_crypto(&dir.manifest(&args.crypto)?, keys)?;
+    let tokens = host.load_tokens(&dir.manifest(&args.tokens)?)?;
+    let claims = tokens
+        .session()?
+        .verify(&token, &jwks, &args.verify.options(), now)?;
+    let claims: Map<String, Value> = serde_json::from_str(&claims).map_err(|e| {
+        Failure::new(
+            "ERR_PLUGIN_OUTPUT",
+            format!("the tokens component returned claims that are not a JSON object: {e}"),
+        )
+    })?;
+    let request = AccessRequest {
+        tenant: file.tenant,
+        principal: principal(claims),
+        action: file.action,
+        object: file.object,
+        record_id: file.record_id,
+        subject: file.subject,
+        time: Some(now),
+        record,
+    };
+
+    let keyring = args.keyring.load()?;
+    let keys = Arc::new(StaticKeys::new(keyring.keyring.to_cleartext_json()));
+    let mut services =
+        Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?).with_tokens(tokens);
+    match dir.manifest(&args.audit_component) {
+        Ok(m) => services = services.with_audit(host.load_audit(&m)?),
+        // Optional: a plugin calling `audit` then gets ERR_PLUGIN_LINK from that call.
+        Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => {}
+        Err(e) => return Err(e.into()),
+    }
     let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
-    let outcome = host.decide(&plugin, &crypto, &request);
-    println!("{}", outcome.to_json());
+    let outcome = host.decide(&plugin, &services, &request);
+    // Recorded before anything is shown: an unrecordable decision is not acted on.
+    let event = outcome.audit_event(&request, &args.plugin);
+    let audit = match record_decision(&args.audit, &event)? {
+        Some(seq) => json!({ "seq": seq, "event": event }),
+        None => Value::Null,
+    };
+    let mut shown = serde_json::to_value(&outcome)
+        .map_err(|e| Failure::new("ERR_IO", format!("serializing the outcome: {e}")))?;
+    shown["audit"] = audit;
+    let text = serde_json::to_string_pretty(&shown)
+        .map_err(|e| Failure::new("ERR_IO", format!("serializing the outcome: {e}")))?;
+    println!("{text}");
     Ok(())
 }

@@ -42,7 +42,7 @@ pub(crate) struct VerifyOpts {
 }
 
 impl VerifyOpts {
-    fn options(&self) -> VerificationOptions {
+    pub(crate) fn options(&self) -> VerificationOptions {
         VerificationOptions {
             leeway_secs: self.leeway,
             allowed_issuers: self.issuers.clone(),

@@ -13,15 +13,20 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use zeroize::Zeroizing;
 
+use super::bindings::audit::AuditBuilderPre;
 use super::bindings::crypto::exports::crmguard::guard::fields as crypto_fields;
 use super::bindings::crypto::{self, Crypto, CryptoPre};
 use super::bindings::plugin::crmguard::guard::{fields, logging, types};
 use super::bindings::plugin::{PolicyPlugin, PolicyPluginPre};
+use super::bindings::tokens::TokenVerifierPre;
 use super::cache;
 use super::error::{self, PluginError};
 use super::manifest::{Capability, Manifest, World};
 use super::request::{self, AccessRequest, LogLine, Outcome};
 use super::sandbox::{self, LimitExceeded, Limits};
+use super::services::{
+    AuditComponent, AuditSession, PureState, Services, TokensComponent, TokensSession,
+};
 
 /// The epoch ticker's period: deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(1);
@@ -127,15 +132,15 @@ impl Drop for Ticker {
 
 /// What every store needs: the engine, the bounds, and the ticker that enforces deadlines
 /// (kept alive by every loaded component).
-struct Shared {
-    engine: Engine,
-    config: HostConfig,
-    ticks: u64,
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    pub(crate) config: HostConfig,
+    pub(crate) ticks: u64,
     _ticker: Ticker,
 }
 
 impl Shared {
-    fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         Limits::new(self.config.memory_bytes, self.config.table_elements)
     }
 }
@@ -145,6 +150,7 @@ pub struct PluginHost {
     shared: Arc<Shared>,
     plugin_linker: Linker<PluginState>,
     crypto_linker: Linker<CryptoState>,
+    pure_linker: Linker<PureState>,
 }
 
 /// A loaded, verified, pre-instantiated policy plugin.
@@ -179,14 +185,15 @@ impl PluginHost {
     pub fn new(config: HostConfig) -> Result<Self, PluginError> {
         let slots = config.max_concurrent.max(1);
         let mut pool = PoolingAllocationConfig::new();
-        // Each request holds a plugin instance and maybe a crypto instance.
-        pool.total_component_instances(slots * 2)
+        // Each request holds a plugin instance and at most one each of the crypto, tokens
+        // and audit components.
+        pool.total_component_instances(slots * 4)
             .max_core_instances_per_component(16)
-            .total_core_instances(slots * 2 * 16)
+            .total_core_instances(slots * 4 * 16)
             .max_memories_per_component(4)
-            .total_memories(slots * 2 * 2)
+            .total_memories(slots * 4 * 2)
             .max_tables_per_component(16)
-            .total_tables(slots * 2 * 16)
+            .total_tables(slots * 4 * 16)
             .max_memory_size(config.memory_bytes)
             .table_elements(config.table_elements);
         let mut c = Config::new();
@@ -206,6 +213,9 @@ impl PluginHost {
         let mut crypto_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut crypto_linker).map_err(engine_error)?;
         Crypto::add_to_linker::<_, HasSelf<_>>(&mut crypto_linker, |s| s).map_err(engine_error)?;
+        // The tokens and audit components import WASI (Rust's std) and the shared types only.
+        let mut pure_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut pure_linker).map_err(engine_error)?;
 
         let ticks = config.deadline.as_millis().max(1) as u64;
         let shared = Arc::new(Shared {
@@ -218,6 +228,7 @@ impl PluginHost {
             shared,
             plugin_linker,
             crypto_linker,
+            pure_linker,
         })
     }
 
@@ -313,30 +324,59 @@ impl PluginHost {
         })
     }
 
+    /// Loads the tokens component.
+    pub fn load_tokens(&self, m: &Manifest) -> Result<TokensComponent, PluginError> {
+        let component = self.component(m, World::TokenVerifier)?;
+        let pre = self
+            .pure_linker
+            .instantiate_pre(&component)
+            .map_err(|e| PluginError::new(error::LINK, format!("{}: {e}", m.name)))?;
+        let pre = TokenVerifierPre::new(pre)
+            .map_err(|e| PluginError::new(error::WORLD, format!("{}: {e}", m.name)))?;
+        Ok(TokensComponent {
+            pre,
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// Loads the audit component.
+    pub fn load_audit(&self, m: &Manifest) -> Result<AuditComponent, PluginError> {
+        let component = self.component(m, World::AuditBuilder)?;
+        let pre = self
+            .pure_linker
+            .instantiate_pre(&component)
+            .map_err(|e| PluginError::new(error::LINK, format!("{}: {e}", m.name)))?;
+        let pre = AuditBuilderPre::new(pre)
+            .map_err(|e| PluginError::new(error::WORLD, format!("{}: {e}", m.name)))?;
+        Ok(AuditComponent {
+            pre,
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
     /// Checks a manifest's component end to end without running it.
     pub fn verify(&self, m: &Manifest) -> Result<(), PluginError> {
         match m.world {
             World::PolicyPlugin => self.load_plugin(m).map(drop),
             World::Crypto => self.load_crypto(m, Arc::new(NoKeys)).map(drop),
+            World::TokenVerifier => self.load_tokens(m).map(drop),
+            World::AuditBuilder => self.load_audit(m).map(drop),
         }
     }
 
     /// Runs `plugin` on `request` in a fresh instance. Never fails and never panics on
     /// anything the plugin does: a misbehaving plugin yields a deny with its reason.
-    pub fn decide(
-        &self,
-        plugin: &Plugin,
-        crypto: &CryptoComponent,
-        request: &AccessRequest,
-    ) -> Outcome {
+    pub fn decide(&self, plugin: &Plugin, services: &Services, request: &AccessRequest) -> Outcome {
         let shared = &plugin.shared;
         let state = PluginState {
             wasi: sandbox::wasi_ctx(plugin.manifest.grants(Capability::Clocks)),
             table: ResourceTable::new(),
             limits: shared.limits(),
-            crypto: crypto.clone(),
+            services: services.clone(),
             tenant: request.tenant.clone(),
             session: None,
+            tokens_session: None,
+            audit_session: None,
             log: Vec::new(),
             log_dropped: 0,
             max_log_lines: shared.config.max_log_lines,
@@ -354,11 +394,7 @@ impl PluginHost {
         let answer = match answer {
             Ok(a) => a,
             Err(e) => {
-                let exceeded = data.limits.exceeded
-                    || data
-                        .session
-                        .as_ref()
-                        .is_some_and(|s| s.store.data().limits.exceeded);
+                let exceeded = data.any_limit_exceeded();
                 return Outcome::denied(&classify(&e, exceeded, shared), log, dropped);
             }
         };
@@ -375,7 +411,7 @@ impl PluginHost {
     }
 }
 
-fn classify(e: &wasmtime::Error, exceeded: bool, shared: &Shared) -> PluginError {
+pub(crate) fn classify(e: &wasmtime::Error, exceeded: bool, shared: &Shared) -> PluginError {
     if exceeded || e.is::<LimitExceeded>() {
         return PluginError::new(
             error::MEMORY,
@@ -415,12 +451,33 @@ pub(crate) struct PluginState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: Limits,
-    crypto: CryptoComponent,
+    pub(crate) services: Services,
     tenant: String,
     session: Option<CryptoSession>,
+    pub(crate) tokens_session: Option<TokensSession>,
+    pub(crate) audit_session: Option<AuditSession>,
     log: Vec<LogLine>,
     log_dropped: u64,
     max_log_lines: usize,
+}
+
+impl PluginState {
+    /// Whether the plugin or any component it called ran into its memory or table bound.
+    fn any_limit_exceeded(&self) -> bool {
+        self.limits.exceeded
+            || self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.store.data().limits.exceeded)
+            || self
+                .tokens_session
+                .as_ref()
+                .is_some_and(|s| s.store.data().limits.exceeded)
+            || self
+                .audit_session
+                .as_ref()
+                .is_some_and(|s| s.store.data().limits.exceeded)
+    }
 }
 
 impl WasiView for PluginState {
@@ -527,15 +584,19 @@ fn crypto_ctx(c: &crmguard_core::FieldContext) -> crypto::crmguard::guard::types
     }
 }
 
-fn guard_failure(e: CryptoError) -> PluginError {
-    // Codes come back as strings; only the stable ones known to this host are kept.
-    let code = crmguard_core::ERROR_CODES
+/// A code that came back from a component as a string: kept if it is one of the stable codes
+/// this host knows, `ERR_PLUGIN_OUTPUT` otherwise.
+pub(crate) fn guard_code(code: &str) -> &'static str {
+    crmguard_core::ERROR_CODES
         .iter()
         .chain(error::PLUGIN_ERROR_CODES)
-        .find(|c| **c == e.code)
+        .find(|c| **c == code)
         .copied()
-        .unwrap_or(error::OUTPUT);
-    PluginError::new(code, e.message)
+        .unwrap_or(error::OUTPUT)
+}
+
+fn guard_failure(e: CryptoError) -> PluginError {
+    PluginError::new(guard_code(&e.code), e.message)
 }
 
 impl CryptoSession {
@@ -610,6 +671,7 @@ impl PluginState {
     fn session(&mut self) -> wasmtime::Result<&mut CryptoSession> {
         if self.session.is_none() {
             let s = self
+                .services
                 .crypto
                 .session(&self.tenant)
                 .map_err(wasmtime::Error::new)?;

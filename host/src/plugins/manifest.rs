@@ -23,6 +23,10 @@ pub enum World {
     PolicyPlugin,
     /// `crmguard:guard/crypto`: exports `fields`; the only world given key material.
     Crypto,
+    /// `crmguard:guard/token-verifier`: exports `tokens`; pure.
+    TokenVerifier,
+    /// `crmguard:guard/audit-builder`: exports `audit`; pure.
+    AuditBuilder,
 }
 
 impl World {
@@ -31,6 +35,8 @@ impl World {
         match self {
             World::PolicyPlugin => "crmguard:guard/policy@0.1.0",
             World::Crypto => "crmguard:guard/fields@0.1.0",
+            World::TokenVerifier => "crmguard:guard/tokens@0.1.0",
+            World::AuditBuilder => "crmguard:guard/audit@0.1.0",
         }
     }
 
@@ -40,12 +46,15 @@ impl World {
             World::PolicyPlugin => &[
                 "crmguard:guard/types@0.1.0",
                 "crmguard:guard/fields@0.1.0",
+                "crmguard:guard/tokens@0.1.0",
+                "crmguard:guard/audit@0.1.0",
                 "crmguard:guard/logging@0.1.0",
             ],
             World::Crypto => &[
                 "crmguard:guard/types@0.1.0",
                 "crmguard:guard/keystore@0.1.0",
             ],
+            World::TokenVerifier | World::AuditBuilder => &["crmguard:guard/types@0.1.0"],
         }
     }
 
@@ -54,6 +63,8 @@ impl World {
         match self {
             World::PolicyPlugin => "policy-plugin",
             World::Crypto => "crypto",
+            World::TokenVerifier => "token-verifier",
+            World::AuditBuilder => "audit-builder",
         }
     }
 }

@@ -8,6 +8,7 @@ mod host;
 mod manifest;
 mod request;
 mod sandbox;
+mod services;
 
 pub use error::{PLUGIN_ERROR_CODES, PluginError};
 pub use host::{
@@ -15,3 +16,6 @@ pub use host::{
 };
 pub use manifest::{Capability, Manifest, PluginsDir, World};
 pub use request::{AccessRequest, LogLine, Outcome, Principal, Verdict};
+pub use services::{
+    AuditComponent, AuditSession, LogSummary, Services, TokensComponent, TokensSession,
+};

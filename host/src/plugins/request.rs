@@ -37,6 +37,10 @@ pub struct AccessRequest {
     /// The data subject the record is about, if any.
     #[serde(default)]
     pub subject: Option<String>,
+    /// When the request is decided, seconds since the epoch (default: the host's clock when
+    /// the plugin runs). Plugins see this time, not a clock.
+    #[serde(default)]
+    pub time: Option<u64>,
     /// The record as stored (sealed fields in their `cg1:` text form).
     pub record: Map<String, Value>,
 }
@@ -62,6 +66,11 @@ impl AccessRequest {
             object: self.object.clone(),
             record_id: self.record_id.clone(),
             subject: self.subject.clone(),
+            time: self.time.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            }),
             fields: self
                 .record
                 .iter()
@@ -147,6 +156,67 @@ impl Outcome {
             actions: Map::new(),
             log,
             log_dropped,
+        }
+    }
+
+    /// The audit event recording this outcome for `request`, decided by `plugin`: who asked,
+    /// the record, each field's action (names only, never values), allow or deny with the
+    /// reason. A plugin that failed (trap, deadline, memory, malformed answer) is a deny whose
+    /// reason carries the host's code; no field is listed because the caller got none.
+    pub fn audit_event(&self, request: &AccessRequest, plugin: &str) -> crmguard_core::AuditEvent {
+        use crmguard_core::{
+            Activity, AuditEvent, AuditFieldAction, Decision as AuditDecision, EventActor,
+            EventClass, EventField, EventResource, Outcome as EventOutcome,
+        };
+        let activity = match request.action.as_str() {
+            "read" => Activity::Read,
+            "create" => Activity::Create,
+            "update" => Activity::Update,
+            "delete" => Activity::Delete,
+            _ => Activity::Other,
+        };
+        let fields = self
+            .actions
+            .iter()
+            .filter_map(|(name, action)| {
+                let action = match action.as_str()? {
+                    "pass" => AuditFieldAction::Pass,
+                    "mask" => AuditFieldAction::Mask,
+                    "encrypt" => AuditFieldAction::Encrypt,
+                    _ => AuditFieldAction::Drop,
+                };
+                Some(EventField {
+                    name: name.clone(),
+                    action,
+                })
+            })
+            .collect();
+        let (decision, reason) = match &self.verdict {
+            Verdict::Allow { reason } => (AuditDecision::Allow, format!("{plugin}: {reason}")),
+            Verdict::Deny { code, reason } => {
+                (AuditDecision::Deny, format!("{plugin}: {code}: {reason}"))
+            }
+        };
+        AuditEvent {
+            class: EventClass::ApiActivity,
+            activity,
+            actor: EventActor {
+                uid: request.principal.subject.clone(),
+                tenant: request.tenant.clone(),
+                roles: request.principal.roles.clone(),
+            },
+            source: None,
+            operation: Some(format!("{}.{}", request.object, request.action)),
+            request_id: None,
+            resources: vec![EventResource {
+                kind: request.object.clone(),
+                uid: request.record_id.clone(),
+                fields,
+            }],
+            outcome: EventOutcome {
+                decision,
+                reason: Some(reason),
+            },
         }
     }
 

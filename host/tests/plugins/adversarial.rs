@@ -8,7 +8,7 @@ use crate::support::{Fixture, build, fixture, request};
 fn assert_alive(f: &Fixture) {
     let out = f
         .host
-        .decide(&f.reference, &f.crypto, &request(&["admin"], "read"));
+        .decide(&f.reference, &f.services, &request(&["admin"], "read"));
     assert!(out.verdict.is_allow(), "{out:?}");
     assert_eq!(out.record["email"], "ada@example.com");
 }
@@ -16,7 +16,7 @@ fn assert_alive(f: &Fixture) {
 fn denied_with(f: &Fixture, action: &str, code: &str) -> String {
     let out = f
         .host
-        .decide(&f.hostile, &f.crypto, &request(&["admin"], action));
+        .decide(&f.hostile, &f.services, &request(&["admin"], action));
     assert_eq!(out.verdict.code(), Some(code), "{action}: {out:?}");
     assert!(out.record.is_empty(), "a deny shows nothing: {out:?}");
     assert_alive(f);
@@ -82,7 +82,7 @@ fn a_log_flood_is_bounded() {
     let f = fixture();
     let out = f
         .host
-        .decide(&f.hostile, &f.crypto, &request(&["admin"], "flood"));
+        .decide(&f.hostile, &f.services, &request(&["admin"], "flood"));
     // A million lines at the default bound of 64 per request: it either finished with the
     // rest dropped, or overran the deadline first. Either way the log holds 64 lines.
     assert_eq!(out.log.len(), 64, "{:?}", out.verdict);
@@ -99,7 +99,7 @@ fn the_hostile_plugin_behaving_is_allowed() {
     let f = fixture();
     let out = f
         .host
-        .decide(&f.hostile, &f.crypto, &request(&["admin"], "read"));
+        .decide(&f.hostile, &f.services, &request(&["admin"], "read"));
     assert!(out.verdict.is_allow(), "{out:?}");
     assert_eq!(out.record["name"], "Ada Lovelace");
 }
@@ -121,7 +121,7 @@ fn a_plugin_importing_the_keystore_is_refused_at_load() {
 #[test]
 fn the_crypto_session_serves_its_own_tenant_only() {
     let f = fixture();
-    let mut s = f.crypto.session("acme").unwrap();
+    let mut s = f.services.crypto.session("acme").unwrap();
     let globex = crmguard_core::FieldContext::new("globex", "contact", "0042", "email").unwrap();
     let e = s.seal(&globex, b"x").unwrap_err();
     assert_eq!(e.code, "ERR_PLUGIN_TENANT");

@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 use crmguard_core::{SystemEntropy, parse_master_key};
 use serde_json::Value;
 
-use crate::support::{CRYPTO, REFERENCE, SNEAKY, component, keyring, request};
+use crate::support::{
+    AUDIT, CRYPTO, HOSTILE, REFERENCE, SNEAKY, TOKENS, component, keyring, request,
+};
 
 const MASTER: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
@@ -110,27 +112,125 @@ fn add_list_verify_and_run_a_plugin() {
         "{verified}"
     );
 
-    let req = request(&["support", "sales"], "read");
+    // The request as a CRM API gets it: the record, and the caller's bearer token apart.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let token = repo.join("examples/token.jwt"); // user-7, sales_rep at acme, ES256
+    let jwks = repo.join("examples/jwks.json");
+    let mut req = serde_json::to_value(request(&["ignored"], "read")).unwrap();
+    let stored = req["record"].take();
+    std::fs::write(dir.join("record.json"), stored.to_string()).unwrap();
+    let meta = req.as_object_mut().unwrap();
+    meta.remove("principal");
+    meta.remove("record");
+    meta.remove("time");
     std::fs::write(
         dir.join("request.json"),
-        serde_json::to_string(&req).unwrap(),
+        Value::Object(meta.clone()).to_string(),
     )
     .unwrap();
-    let printed = ok(
+    let tokens = component(TOKENS);
+    let audit = component(AUDIT);
+    let hostile = component(HOSTILE);
+    for (path, name, world) in [
+        (&tokens, "tokens", "token-verifier"),
+        (&audit, "audit", "audit-builder"),
+        (&hostile, "hostile", "policy-plugin"),
+    ] {
+        let p = path.to_str().unwrap();
+        ok(dir, &["plugin", "add", p, "--name", name, "--world", world]);
+    }
+    ok(
         dir,
         &[
+            "keys",
+            "new-signing",
+            "--out",
+            "audit.key",
+            "--public-out",
+            "audit.pub",
+        ],
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
             "run",
             "--request",
             "request.json",
+            "--record",
+            "record.json",
+            "--token",
+            token.to_str().unwrap(),
+            "--jwks",
+            jwks.to_str().unwrap(),
             "--keyring",
             "keyring.json",
-        ],
+            "--audit-log",
+            "audit.jsonl",
+            "--signing-key",
+            "audit.key",
+        ];
+        args.extend_from_slice(extra);
+        crmguard(dir, &args)
+    };
+    let out = run(&["--now", "1764400100"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let printed = String::from_utf8(out.stdout).unwrap();
     let outcome: Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(outcome["verdict"]["effect"], "allow", "{printed}");
-    assert_eq!(outcome["record"]["email"], "ada@example.com");
-    assert_eq!(outcome["record"]["phone"], "****");
-    assert_eq!(outcome["actions"]["ssn"], "encrypt");
+    assert_eq!(outcome["record"]["email"], "****@example.com", "{printed}");
+    assert_eq!(outcome["record"]["phone"], "****0000");
+    assert_eq!(outcome["actions"]["national_id"], "drop");
+    let event = &outcome["audit"]["event"];
+    assert_eq!(outcome["audit"]["seq"], 0);
+    assert_eq!(event["actor"]["uid"], "user-7", "the token's subject");
+    assert_eq!(event["actor"]["roles"], serde_json::json!(["sales_rep"]));
+    assert_eq!(event["outcome"]["decision"], "allow");
+    assert!(!printed.contains("078-05-1120"));
+
+    // The token has expired by the system clock: no plugin runs, nothing is recorded.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("ERR_JWT_EXPIRED: "));
+
+    // A plugin that never returns is a deny with the host's code, and it is recorded.
+    let mut looping = Value::Object(meta.clone());
+    looping["action"] = "loop".into();
+    std::fs::write(dir.join("request.json"), looping.to_string()).unwrap();
+    let out = run(&["--now", "1764400100", "--plugin", "hostile"]);
+    assert!(out.status.success());
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["verdict"]["code"], "ERR_PLUGIN_TIMEOUT");
+    assert_eq!(outcome["audit"]["seq"], 1);
+    let reason = outcome["audit"]["event"]["outcome"]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.starts_with("hostile: ERR_PLUGIN_TIMEOUT: "),
+        "{reason}"
+    );
+    let log = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    assert!(!log.contains("ada@example.com") && !log.contains("078-05-1120"));
+    ok(
+        dir,
+        &[
+            "audit",
+            "verify",
+            "--log",
+            "audit.jsonl",
+            "--public-key",
+            "audit.pub",
+            "--expect-size",
+            "2",
+        ],
+    );
+    std::fs::write(
+        dir.join("request.json"),
+        Value::Object(meta.clone()).to_string(),
+    )
+    .unwrap();
 
     // Tamper with the pinned component: verify and run both refuse it.
     let wasm = dir.join("plugins/reference/reference.wasm");
@@ -140,16 +240,7 @@ fn add_list_verify_and_run_a_plugin() {
     let out = crmguard(dir, &["plugin", "verify", "reference"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("ERR_PLUGIN_DIGEST: "));
-    let out = crmguard(
-        dir,
-        &[
-            "run",
-            "--request",
-            "request.json",
-            "--keyring",
-            "keyring.json",
-        ],
-    );
+    let out = run(&["--now", "1764400100"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("ERR_PLUGIN_DIGEST: "));
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crmguard_host::{HostConfig, PluginHost, PluginsDir, StaticKeys, World};
+use crmguard_host::{HostConfig, PluginHost, PluginsDir, Services, StaticKeys, World};
 
 use crate::support::{CRYPTO, REFERENCE, component, fixture, keyring, plugins_dir, request};
 
@@ -168,7 +168,11 @@ fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
     let crypto = second
         .load_crypto(&dir.manifest("crypto").unwrap(), keys)
         .unwrap();
-    let out = second.decide(&plugin, &crypto, &request(&["admin"], "read"));
+    let out = second.decide(
+        &plugin,
+        &Services::new(crypto),
+        &request(&["admin"], "read"),
+    );
     assert!(out.verdict.is_allow(), "{out:?}");
     assert_ne!(std::fs::read(&artifacts[0]).unwrap(), bytes, "rewritten");
 }

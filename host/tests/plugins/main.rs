@@ -8,7 +8,7 @@
 //! - `cli`: `crmguard plugin add|list|verify` and `crmguard run`
 //!
 //! The components are built by `cargo xtask test` (or `cargo xtask components`) into
-//! target/wasm32-wasip2/release/; `support` fails with that instruction if they are missing.
+//! target/wasm32-wasip2/component/; `support` fails with that instruction if they are missing.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod adversarial;

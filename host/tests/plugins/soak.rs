@@ -30,11 +30,11 @@ fn ten_thousand_mixed_calls_keep_memory_flat() {
 
     let run = |i: usize| {
         if i % 200 == 199 {
-            let out = f.host.decide(&f.hostile, &f.crypto, &looping);
+            let out = f.host.decide(&f.hostile, &f.services, &looping);
             assert_eq!(out.verdict.code(), Some("ERR_PLUGIN_TIMEOUT"), "call {i}");
         } else if i % 4 == 3 {
             let (req, code) = &hostile[(i / 4) % hostile.len()];
-            let out = f.host.decide(&f.hostile, &f.crypto, req);
+            let out = f.host.decide(&f.hostile, &f.services, req);
             assert_eq!(
                 out.verdict.code(),
                 Some(*code),
@@ -42,9 +42,9 @@ fn ten_thousand_mixed_calls_keep_memory_flat() {
                 out.verdict
             );
         } else {
-            let out = f.host.decide(&f.reference, &f.crypto, &good);
+            let out = f.host.decide(&f.reference, &f.services, &good);
             assert!(out.verdict.is_allow(), "call {i}: {:?}", out.verdict);
-            assert_eq!(out.record["ssn"], "078-05-1120");
+            assert_eq!(out.record["national_id"], "078-05-1120");
         }
     };
     // Warm up: pool slots, caches and allocator arenas reach their steady state.

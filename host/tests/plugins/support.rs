@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use crmguard_core::{ContentType, FieldContext, Key256, Keyring, SystemEntropy};
 use crmguard_host::{
-    AccessRequest, CryptoComponent, HostConfig, Plugin, PluginHost, PluginsDir, StaticKeys, World,
+    AccessRequest, HostConfig, Plugin, PluginHost, PluginsDir, Services, StaticKeys, World,
 };
 use serde_json::json;
 
-/// A built component: target/wasm32-wasip2/release/<file>, or from CRMGUARD_COMPONENTS.
+/// A built component: target/wasm32-wasip2/component/<file>, or from CRMGUARD_COMPONENTS.
 pub fn component(file: &str) -> PathBuf {
     let dir = std::env::var_os("CRMGUARD_COMPONENTS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/component"),
         PathBuf::from,
     );
     let path = dir.join(file);
@@ -27,6 +27,8 @@ pub fn component(file: &str) -> PathBuf {
 }
 
 pub const CRYPTO: &str = "crmguard_component_crypto.wasm";
+pub const TOKENS: &str = "crmguard_component_tokens.wasm";
+pub const AUDIT: &str = "crmguard_component_audit.wasm";
 pub const REFERENCE: &str = "crmguard_plugin_reference.wasm";
 pub const HOSTILE: &str = "test_plugin_hostile.wasm";
 pub const SNEAKY: &str = "test_plugin_sneaky.wasm";
@@ -60,7 +62,8 @@ pub struct Fixture {
     pub _tmp: tempfile::TempDir,
     pub root: PathBuf,
     pub host: PluginHost,
-    pub crypto: CryptoComponent,
+    /// The crypto, tokens and audit components the plugins' imports are linked to.
+    pub services: Services,
     pub reference: Plugin,
     pub hostile: Plugin,
 }
@@ -69,6 +72,22 @@ pub fn plugins_dir(tmp: &std::path::Path) -> PluginsDir {
     let dir = PluginsDir::new(tmp.join("plugins"));
     dir.add("crypto", "0.1.0", World::Crypto, &component(CRYPTO), vec![])
         .unwrap();
+    dir.add(
+        "tokens",
+        "0.1.0",
+        World::TokenVerifier,
+        &component(TOKENS),
+        vec![],
+    )
+    .unwrap();
+    dir.add(
+        "audit",
+        "0.1.0",
+        World::AuditBuilder,
+        &component(AUDIT),
+        vec![],
+    )
+    .unwrap();
     dir.add(
         "reference",
         "0.1.0",
@@ -115,9 +134,12 @@ pub fn build(deadline: Duration) -> Fixture {
     })
     .unwrap();
     let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
-    let crypto = host
-        .load_crypto(&dir.manifest("crypto").unwrap(), keys)
-        .unwrap();
+    let services = Services::new(
+        host.load_crypto(&dir.manifest("crypto").unwrap(), keys)
+            .unwrap(),
+    )
+    .with_tokens(host.load_tokens(&dir.manifest("tokens").unwrap()).unwrap())
+    .with_audit(host.load_audit(&dir.manifest("audit").unwrap()).unwrap());
     let reference = host
         .load_plugin(&dir.manifest("reference").unwrap())
         .unwrap();
@@ -126,7 +148,7 @@ pub fn build(deadline: Duration) -> Fixture {
         _tmp: tmp,
         root,
         host,
-        crypto,
+        services,
         reference,
         hostile,
     }
@@ -138,21 +160,44 @@ impl Fixture {
     }
 }
 
-/// A request for contact 0042 of tenant acme by a caller with `roles`, doing `action`:
-/// name and company in clear, email and ssn sealed, phone in clear.
+/// A request for contact 0042 of tenant acme by a caller of tenant acme with `roles`, doing
+/// `action`: a contact as examples/policy.json describes it (email and national id sealed),
+/// plus a column the policy does not know.
 pub fn request(roles: &[&str], action: &str) -> AccessRequest {
+    request_as(
+        json!({ "sub": "user-1", "tenant": "acme", "roles": roles }),
+        action,
+    )
+}
+
+/// The same request by the caller of verified `claims`.
+/// The principal's roles are the roles claim, an array or a space-separated string, as
+/// `crmguard run` derives them.
+pub fn request_as(claims: serde_json::Value, action: &str) -> AccessRequest {
+    let roles: Vec<&str> = match &claims["roles"] {
+        serde_json::Value::String(s) => s.split_whitespace().collect(),
+        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
     serde_json::from_value(json!({
         "tenant": "acme",
-        "principal": { "subject": "user-1", "roles": roles },
+        "principal": {
+            "subject": claims["sub"],
+            "roles": roles,
+            "claims": claims,
+        },
         "action": action,
         "object": "contact",
         "record_id": "0042",
         "record": {
+            "id": "0042",
+            "tenant_id": "acme",
             "name": "Ada Lovelace",
-            "company": "Analytical Engines",
             "email": seal("acme", "0042", "email", "ada@example.com"),
             "phone": "+44 20 7946 0000",
-            "ssn": seal("acme", "0042", "ssn", "078-05-1120"),
+            "national_id": seal("acme", "0042", "national_id", "078-05-1120"),
+            "lifecycle_stage": "customer",
+            "legacy_notes": "a column the policy does not know",
         }
     }))
     .unwrap()
