@@ -1,6 +1,7 @@
 //! `cargo xtask components`: builds the WebAssembly components (wasm32-wasip2, release) that
-//! the host's tests and benchmarks load from `target/wasm32-wasip2/release/`, and prints
-//! their sizes (stripped too, when `wasm-tools` is on PATH).
+//! the host's tests and benchmarks load from `target/wasm32-wasip2/component/`, and prints
+//! their sizes. The `component` profile (workspace Cargo.toml) optimises for size, links with
+//! LTO and strips debug info and symbol names, so the sizes printed are the shipped ones.
 
 use std::process::Command;
 
@@ -13,6 +14,11 @@ pub(crate) const COMPONENTS: &[(&str, &str)] = &[
         "crmguard_component_crypto.wasm",
     ),
     (
+        "crmguard-component-tokens",
+        "crmguard_component_tokens.wasm",
+    ),
+    ("crmguard-component-audit", "crmguard_component_audit.wasm"),
+    (
         "crmguard-plugin-reference",
         "crmguard_plugin_reference.wasm",
     ),
@@ -20,18 +26,19 @@ pub(crate) const COMPONENTS: &[(&str, &str)] = &[
     ("test-plugin-sneaky", "test_plugin_sneaky.wasm"),
 ];
 
-/// Where the built components are: `<target dir>/wasm32-wasip2/release`.
+/// Where the built components are: `<target dir>/wasm32-wasip2/component`.
 pub(crate) fn dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root().join("target"), std::path::PathBuf::from)
-        .join("wasm32-wasip2/release")
+        .join("wasm32-wasip2/component")
 }
 
 pub(crate) fn build() -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args([
         "build",
-        "--release",
+        "--profile",
+        "component",
         "--locked",
         "--target",
         "wasm32-wasip2",

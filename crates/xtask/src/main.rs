@@ -5,6 +5,7 @@ mod components;
 mod demo;
 mod npm;
 mod test;
+mod walkthrough;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,6 +17,7 @@ fn usage() -> ExitCode {
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
+         walkthrough run docs/PLUGINS.md's walk-through (its `sh walkthrough` blocks)\n  \
          vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
     );
     ExitCode::from(2)
@@ -24,7 +26,8 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("demo") => demo::run(&root().join("demo-data")),
+        Some("demo") => demo::run(&root().join("demo-data"), None),
+        Some("walkthrough") => walkthrough::run(None),
         Some("test") => test::run(),
         Some("components") => components::build(),
         Some("vectors") => write_vectors(),

@@ -44,8 +44,11 @@ fn bin(name: &str) -> PathBuf {
 }
 
 /// The `crmguard` CLI the cross-runtime tests drive (built by `cargo test --workspace`).
-fn cli() -> PathBuf {
-    root().join("target/debug/crmguard")
+pub(crate) fn cli() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), PathBuf::from)
+        .join("debug")
+        .join(format!("crmguard{}", std::env::consts::EXE_SUFFIX))
 }
 
 pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {

@@ -71,7 +71,7 @@ pub(crate) fn run() -> Result<(), String> {
             ]),
         )
     })?;
-    // wasm32-wasip2: a release build, which the components step below reuses. For
+    // wasm32-wasip2: a build in the components' profile, which the components step reuses. For
     // wasm32-unknown-unknown a check suffices here: the npm step links core into the package
     // with its own size-optimised profile settings, which a plain release build would thrash.
     step("core builds for wasm32-wasip2", &mut || {
@@ -81,7 +81,8 @@ pub(crate) fn run() -> Result<(), String> {
                 "build",
                 "-p",
                 "crmguard-core",
-                "--release",
+                "--profile",
+                "component",
                 "--locked",
                 "--target",
                 "wasm32-wasip2",
@@ -139,10 +140,14 @@ pub(crate) fn run() -> Result<(), String> {
     )?;
     step("the demo runs end to end", &mut || {
         let dir = std::env::temp_dir().join(format!("crmguard-demo-check-{}", std::process::id()));
-        let r = crate::demo::run(&dir);
+        let r = crate::demo::run(&dir, Some(crate::npm::cli()));
         let _ = std::fs::remove_dir_all(&dir);
         r
     })?;
+    step(
+        "docs/PLUGINS.md walk-through (a vendor's plugin)",
+        &mut || crate::walkthrough::run(Some(crate::npm::cli())),
+    )?;
     // The npm package (crates/xtask/src/npm.rs).
     step(
         "wasm-bindgen-cli 0.2.130",
