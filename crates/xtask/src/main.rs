@@ -18,6 +18,7 @@ fn usage() -> ExitCode {
          test      install what is missing, build everything, run every test\n  \
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
          walkthrough run docs/PLUGINS.md's walk-through (its `sh walkthrough` blocks)\n  \
+         (demo and walkthrough use $CRMGUARD_CLI as the crmguard binary when it is set)\n  \
          vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
     );
     ExitCode::from(2)
@@ -26,8 +27,8 @@ fn usage() -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("demo") => demo::run(&root().join("demo-data"), None),
-        Some("walkthrough") => walkthrough::run(None),
+        Some("demo") => demo::run(&root().join("demo-data"), prebuilt_cli()),
+        Some("walkthrough") => walkthrough::run(prebuilt_cli()),
         Some("test") => test::run(),
         Some("components") => components::build(),
         Some("vectors") => write_vectors(),
@@ -40,6 +41,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `CRMGUARD_CLI`: a `crmguard` binary to use instead of building one (e.g. the one
+/// `cargo test --workspace` built, whose feature set differs from a lone `cargo build`).
+fn prebuilt_cli() -> Option<PathBuf> {
+    std::env::var_os("CRMGUARD_CLI").map(PathBuf::from)
 }
 
 /// The workspace root.
