@@ -15,6 +15,7 @@ fn usage() -> ExitCode {
          commands:\n  \
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
+         npm       only the npm package steps of `test` (build, tsc, node tests, pack, browser)\n  \
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
          vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
     );
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&root().join("demo-data")),
         Some("test") => test::run(),
+        Some("npm") => npm::all_steps(),
         Some("components") => components::build(),
         Some("vectors") => write_vectors(),
         _ => return usage(),
