@@ -27,4 +27,5 @@ export {
   openFromTenant,
   openFromTenantBytes,
   errorCodes,
+  WEBCRYPTO_MIN_BYTES,
 } from './common.js';

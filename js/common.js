@@ -1,8 +1,11 @@
 // Shared by every entry point: the error class and the re-exported API. No platform API here.
 import * as wasm from './pkg/crmguard_wasm.js';
 import { CrmGuardError } from './errors.js';
+import { installAsyncMethods, WEBCRYPTO_MIN_BYTES } from './webcrypto.js';
 
-export { CrmGuardError };
+export { CrmGuardError, WEBCRYPTO_MIN_BYTES };
+
+installAsyncMethods(wasm);
 
 let ready = false;
 

@@ -83,6 +83,17 @@ export class Keyring {
   openField(context: FieldContext, sealed: string): JsonValue;
   /** Opens to the raw plaintext bytes. */
   openFieldBytes(context: FieldContext, sealed: string): Uint8Array;
+  /**
+   * `sealField`, with the same output format, for large values: from `WEBCRYPTO_MIN_BYTES`
+   * of plaintext the AES-256-GCM step runs in WebCrypto (`crypto.subtle`, AES hardware); the
+   * key derivation and format stay in wasm. Smaller values, or no `crypto.subtle`: the sync path.
+   * Errors reject with the same `CrmGuardError` codes as `sealField`.
+   */
+  sealFieldAsync(context: FieldContext, value: JsonValue | Uint8Array): Promise<string>;
+  /** `openField` with WebCrypto's AES-256-GCM for large values (see `sealFieldAsync`). */
+  openFieldAsync(context: FieldContext, sealed: string): Promise<JsonValue>;
+  /** `openFieldBytes` with WebCrypto's AES-256-GCM for large values (see `sealFieldAsync`). */
+  openFieldBytesAsync(context: FieldContext, sealed: string): Promise<Uint8Array>;
   sealRecord(schema: RecordSchema, record: { [key: string]: JsonValue }, options: RecordOptions): { [key: string]: JsonValue };
   openRecord(schema: RecordSchema, record: { [key: string]: JsonValue }, options: RecordOptions): { [key: string]: JsonValue };
   /** Lower-case hex blind index of `value`. */
@@ -111,6 +122,8 @@ export function openFromTenant(secretKey: Uint8Array, context: FieldContext, sea
 export function openFromTenantBytes(secretKey: Uint8Array, context: FieldContext, sealed: string): Uint8Array;
 /** Every stable error code. */
 export function errorCodes(): string[];
+/** Plaintext length (bytes) from which the `*Async` field methods use WebCrypto's AES-GCM. */
+export const WEBCRYPTO_MIN_BYTES: number;
 
 /**
  * Loads the wasm module. Browsers and workers must await it once before any other call

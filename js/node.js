@@ -19,4 +19,5 @@ export {
   openFromTenant,
   openFromTenantBytes,
   errorCodes,
+  WEBCRYPTO_MIN_BYTES,
 } from './common.js';

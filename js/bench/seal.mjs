@@ -1,75 +1,34 @@
-// Sealing 64 B and 4 KiB values: the package (XAES-256-GCM in wasm) vs WebCrypto
-// `crypto.subtle` implementing the same sealed-field format (docs/FORMAT.md §1-2).
-// WebCrypto has no raw AES block (ECB) operation: each XAES derivation block is AES-CBC over
-// one block with a zero IV (the first output block is AES_K(block)). Before timing, the
-// WebCrypto implementation must reproduce every keyring-scope published vector byte for byte.
+// Sealing values of several sizes, side by side: the package's sync `sealField` (XAES-256-GCM
+// in wasm), its `sealFieldAsync` on each of its two paths (wasm AES-GCM, or the AES-256-GCM step
+// in WebCrypto), and an implementation of the same format with WebCrypto `crypto.subtle` only
+// (test/reference-sealer.mjs, checked here against every published vector). The crossover
+// where the WebCrypto path wins is what WEBCRYPTO_MIN_BYTES is set from.
 //
-//   node bench/seal.mjs            (after `cargo xtask test` built the package)
+//   node bench/seal.mjs            (after the package is built: `cargo xtask npm`)
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { Keyring } from 'crmguard';
+import { Keyring, WEBCRYPTO_MIN_BYTES } from 'crmguard';
+import { __setWebCryptoMinBytes } from '../webcrypto.js';
+import { referenceSealer } from '../test/reference-sealer.mjs';
 
-const subtle = globalThis.crypto.subtle;
-const enc = new TextEncoder();
-const lp = (bytes) => {
-  const out = new Uint8Array(4 + bytes.length);
-  new DataView(out.buffer).setUint32(0, bytes.length);
-  out.set(bytes, 4);
-  return out;
-};
-const concat = (...parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-};
-
-/** An XAES-256-GCM sealer for one keyring key, WebCrypto only. */
-async function webCryptoSealer(keyBytes, keyId) {
-  const cbc = await subtle.importKey('raw', keyBytes, 'AES-CBC', false, ['encrypt']);
-  const aesBlock = async (block) =>
-    new Uint8Array(await subtle.encrypt({ name: 'AES-CBC', iv: new Uint8Array(16) }, cbc, block)).subarray(0, 16);
-  const L = await aesBlock(new Uint8Array(16));
-  const k1 = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) k1[i] = ((L[i] << 1) | (i < 15 ? L[i + 1] >> 7 : 0)) & 0xff;
-  if (L[0] & 0x80) k1[15] ^= 0x87;
-  const header = new Uint8Array([1, 1, 0, 0, 0, 0, 0]);
-  new DataView(header.buffer).setUint32(3, keyId);
-  return async function seal(ctx, plaintext, nonce = crypto.getRandomValues(new Uint8Array(24))) {
-    const m = (c) => {
-      const b = concat(new Uint8Array([0, c, 0x58, 0]), nonce.subarray(0, 12));
-      for (let i = 0; i < 16; i++) b[i] ^= k1[i];
-      return b;
-    };
-    const [a, b] = await Promise.all([aesBlock(m(1)), aesBlock(m(2))]);
-    const gcm = await subtle.importKey('raw', concat(a, b), 'AES-GCM', false, ['encrypt']);
-    const aad = concat(
-      lp(enc.encode('crmguard/sealed-field/v1')), header,
-      ...[ctx.tenant, ctx.object, ctx.record, ctx.field, ''].map((s) => lp(enc.encode(s))),
-    );
-    const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce.subarray(12), additionalData: aad }, gcm, plaintext));
-    return 'cg1:' + Buffer.from(concat(header, nonce, ct)).toString('base64url');
-  };
-}
-
-// Byte equality with every keyring-scope bytes-content vector.
+// The WebCrypto-only implementation reproduces every published vector byte for byte.
 const doc = JSON.parse(readFileSync(new URL('../../tests/vectors/sealed-fields.json', import.meta.url)));
 let checked = 0;
-for (const v of doc.vectors.filter((v) => v.scope === 'keyring' && v.content_type === 'bytes')) {
-  const seal = await webCryptoSealer(Buffer.from(v.key_hex, 'hex'), v.key_id);
-  const got = await seal(v, Buffer.from(v.plaintext_hex, 'hex'), Buffer.from(v.nonce_hex, 'hex'));
+for (const v of doc.vectors) {
+  const seal = await referenceSealer(Buffer.from(v.key_hex, 'hex'));
+  const options = { scope: v.scope === 'subject' ? 2 : 1, keyId: Number(v.key_id), json: v.content_type === 'json' };
+  const got = await seal(v, Buffer.from(v.plaintext_hex, 'hex'), Buffer.from(v.nonce_hex, 'hex'), options);
   assert.equal(got, v.sealed, `vector ${v.id}`);
   checked += 1;
 }
 
 const key = crypto.getRandomValues(new Uint8Array(32));
 const keyring = Keyring.fromKeys(1, key, crypto.getRandomValues(new Uint8Array(32)));
-const wc = await webCryptoSealer(key, 1);
-const ctx = { tenant: 'acme', object: 'contact', record: '0042', field: 'email' };
-// Cross-check: what WebCrypto seals, the package opens.
-assert.equal(keyring.openField(ctx, await wc(ctx, enc.encode('ada@example.com'))), 'ada@example.com');
+const wc = await referenceSealer(key);
+const ctx = { tenant: 'acme', object: 'contact', record: '0042', field: 'notes' };
+assert.equal(keyring.openField(ctx, await wc(ctx, new TextEncoder().encode('ada@example.com'))), 'ada@example.com');
 
-async function rate(fn, ms = 1500) {
+async function rate(fn, ms = 1000) {
   for (let i = 0; i < 200; i++) await fn(); // warm-up
   let n = 0;
   const start = performance.now();
@@ -77,15 +36,29 @@ async function rate(fn, ms = 1500) {
   return (n * 1000) / (performance.now() - start);
 }
 
-console.log(`WebCrypto implementation matches ${checked} published vectors byte for byte`);
-console.log(`node ${process.version}, ${process.arch}`);
-console.log('| value | package (wasm) seals/s | WebCrypto seals/s (sequential) | WebCrypto seals/s (64 in flight) |');
-console.log('| --- | --- | --- | --- |');
-for (const size of [64, 4096]) {
+async function asyncRate(minBytes, fn) {
+  __setWebCryptoMinBytes(minBytes);
+  try {
+    return await rate(fn);
+  } finally {
+    __setWebCryptoMinBytes(WEBCRYPTO_MIN_BYTES);
+  }
+}
+
+console.log(`WebCrypto-only implementation matches ${checked} published vectors byte for byte`);
+console.log(`node ${process.version}, ${process.arch}; WEBCRYPTO_MIN_BYTES = ${WEBCRYPTO_MIN_BYTES}`);
+console.log('| value | sealField (wasm, sync) /s | sealFieldAsync, wasm path /s | sealFieldAsync, WebCrypto path /s | open: wasm path /s | open: WebCrypto path /s | WebCrypto-only format /s |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const size of [64, 256, 512, 768, 1024, 2048, 4096, 16384]) {
   const value = crypto.getRandomValues(new Uint8Array(size));
-  const pkg = await rate(() => keyring.sealField(ctx, value));
-  const seq = await rate(() => wc(ctx, value));
-  const par = (await rate(() => Promise.all(Array.from({ length: 64 }, () => wc(ctx, value))))) * 64;
-  console.log(`| ${size === 64 ? '64 B' : '4 KiB'} | ${Math.round(pkg)} | ${Math.round(seq)} | ${Math.round(par)} |`);
+  const sealed = keyring.sealField(ctx, value);
+  const sync = await rate(() => keyring.sealField(ctx, value));
+  const asyncWasm = await asyncRate(Infinity, () => keyring.sealFieldAsync(ctx, value));
+  const asyncWebCrypto = await asyncRate(0, () => keyring.sealFieldAsync(ctx, value));
+  const openWasm = await asyncRate(Infinity, () => keyring.openFieldBytesAsync(ctx, sealed));
+  const openWebCrypto = await asyncRate(0, () => keyring.openFieldBytesAsync(ctx, sealed));
+  const reference = await rate(() => wc(ctx, value));
+  const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+  console.log(`| ${label} | ${[sync, asyncWasm, asyncWebCrypto, openWasm, openWebCrypto, reference].map(Math.round).join(' | ')} |`);
 }
 keyring.free();

@@ -111,3 +111,49 @@ test('the contact form seals e-mail and phone in chromium; only the tenant key o
     (e) => e.stderr.startsWith('ERR_TENANT_SEALED_AUTH'),
   );
 });
+
+test('in chromium the async methods seal and open large values through WebCrypto, in the format Node opens', async () => {
+  const profile = join(dir, 'profile-webcrypto');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const key = Array.from(crypto.getRandomValues(new Uint8Array(32)));
+  const ctx = { tenant: 'acme', object: 'contact', record: 'web-0002', field: 'notes' };
+  let result;
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(`${origin}/`); // the page's import map resolves `crmguard`
+    result = await page.evaluate(async ({ key, ctx }) => {
+      const { default: init, Keyring, WEBCRYPTO_MIN_BYTES } = await import('crmguard');
+      await init();
+      let gcmEncrypts = 0;
+      const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
+      crypto.subtle.encrypt = (algorithm, ...rest) => {
+        if (algorithm?.name === 'AES-GCM') gcmEncrypts += 1;
+        return encrypt(algorithm, ...rest);
+      };
+      const k = Keyring.fromKeys(1, new Uint8Array(key), new Uint8Array(32));
+      const note = 'Met at the fair; prefers e-mail. '.repeat(128); // 4 KiB
+      const sealed = await k.sealFieldAsync(ctx, note);
+      const roundTrips = k.openField(ctx, sealed) === note && (await k.openFieldAsync(ctx, k.sealField(ctx, note))) === note;
+      let code;
+      try { await k.openFieldAsync({ ...ctx, record: 'web-0003' }, sealed); } catch (e) { code = e.code; }
+      k.free();
+      return { sealed, note, roundTrips, code, gcmEncrypts, min: WEBCRYPTO_MIN_BYTES, secure: isSecureContext };
+    }, { key, ctx });
+  } finally {
+    await context.close();
+  }
+  assert.equal(result.secure, true);
+  assert.ok(result.note.length >= result.min);
+  assert.equal(result.gcmEncrypts, 1, 'the large value was encrypted by WebCrypto');
+  assert.equal(result.roundTrips, true);
+  assert.equal(result.code, 'ERR_SEALED_FIELD_AUTH');
+  // What chromium's WebCrypto path sealed, the package in Node (wasm AES-GCM) opens.
+  const { Keyring } = await import('crmguard');
+  const k = Keyring.fromKeys(1, new Uint8Array(key), new Uint8Array(32));
+  assert.equal(k.openField(ctx, result.sealed), result.note);
+  k.free();
+});

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
-import { Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant } from 'crmguard';
+import { Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant, WEBCRYPTO_MIN_BYTES } from 'crmguard';
 
-function roundTrip(mod) {
+async function roundTrip(mod) {
   const k = mod.Keyring.fromKeys(1, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
   const ctx = { tenant: 'acme', object: 'contact', record: '1', field: 'email' };
   const sealed = k.sealField(ctx, 'ada@example.com');
@@ -14,19 +14,23 @@ function roundTrip(mod) {
   try { k.openField({ ...ctx, record: '2' }, sealed); } catch (e) { code = e instanceof mod.CrmGuardError ? e.code : String(e); }
   const { publicKey, secretKey } = mod.generateTenantKeyPair();
   const hpke = mod.openFromTenant(secretKey, ctx, mod.sealToTenant(publicKey, ctx, '+49 30 1234567'));
+  // Above the crossover the async methods run AES-GCM in WebCrypto: same format both ways.
+  const note = 'n'.repeat(mod.WEBCRYPTO_MIN_BYTES + 1);
+  const fast = k.openField(ctx, await k.sealFieldAsync(ctx, note)) === note
+    && (await k.openFieldAsync(ctx, k.sealField(ctx, note))) === note;
   k.free();
-  return { opened, code, hpke };
+  return { opened, code, hpke, fast };
 }
 
-const main = roundTrip({ Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant });
-assert.deepEqual(main, { opened: 'ada@example.com', code: 'ERR_SEALED_FIELD_AUTH', hpke: '+49 30 1234567' });
+const main = await roundTrip({ Keyring, CrmGuardError, generateTenantKeyPair, sealToTenant, openFromTenant, WEBCRYPTO_MIN_BYTES });
+assert.deepEqual(main, { opened: 'ada@example.com', code: 'ERR_SEALED_FIELD_AUTH', hpke: '+49 30 1234567', fast: true });
 
 // The worker is a module file next to this one, so it resolves `crmguard` the same way.
 const workerFile = new URL('./check-worker.mjs', import.meta.url);
 writeFileSync(workerFile, `import { parentPort } from 'node:worker_threads';
 const mod = await import('crmguard');
 ${roundTrip.toString()}
-parentPort.postMessage(roundTrip(mod));
+parentPort.postMessage(await roundTrip(mod));
 `);
 const inWorker = await new Promise((resolve, reject) => {
   const w = new Worker(workerFile);

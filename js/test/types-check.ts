@@ -1,5 +1,5 @@
 // Compiled by `tsc --noEmit` only: typical use must type-check against index.d.ts.
-import init, { CrmGuardError, Keyring, RecordSchema, sealToTenant, generateTenantKeyPair } from 'crmguard';
+import init, { CrmGuardError, Keyring, RecordSchema, sealToTenant, generateTenantKeyPair, WEBCRYPTO_MIN_BYTES } from 'crmguard';
 
 export async function example(keyringJson: string, masterKey: string): Promise<string> {
   await init();
@@ -7,6 +7,10 @@ export async function example(keyringJson: string, masterKey: string): Promise<s
   const ctx = { tenant: 'acme', object: 'contact', record: '0042', field: 'email' };
   const sealed: string = keyring.sealField(ctx, 'ada@example.com');
   const opened = keyring.openField(ctx, sealed);
+  const large = new Uint8Array(WEBCRYPTO_MIN_BYTES);
+  const sealedLarge: string = await keyring.sealFieldAsync(ctx, large);
+  const openedLarge: Uint8Array = await keyring.openFieldBytesAsync(ctx, sealedLarge);
+  const openedValue = await keyring.openFieldAsync(ctx, await keyring.sealFieldAsync(ctx, { n: openedLarge.length }));
   const schema = new RecordSchema({ object: 'contact', record_id: 'id', fields: { id: { action: 'clear' }, email: { action: 'blind-index', blind_index: { normalize: ['email'] } } } });
   const record = keyring.sealRecord(schema, { id: '1', email: 'a@b.c' }, { tenant: 'acme' });
   keyring.openRecord(schema, record, { tenant: 'acme' });
@@ -19,7 +23,7 @@ export async function example(keyringJson: string, masterKey: string): Promise<s
     if (e instanceof CrmGuardError && e.code === 'ERR_SEALED_FIELD_AUTH') return index + toTenant;
   }
   keyring.free();
-  return String(opened);
+  return String(opened) + JSON.stringify(openedValue);
 }
 
 import { AuditChain, buildAuditRecord, verifyAuditLog } from 'crmguard/audit';

@@ -2,36 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring, CrmGuardError } from 'crmguard';
-import { readJson, hex, b64url } from './helpers.mjs';
+import { readJson, hex, keyringFor, vectorContext } from './helpers.mjs';
 
 const doc = readJson('tests/vectors/sealed-fields.json');
 const zero32 = new Uint8Array(32);
-
-/** The keyring a vector is sealed with, built from its published bytes only. */
-function keyringFor(v) {
-  if (v.scope !== 'subject') return Keyring.fromKeys(v.key_id, hex(v.key_hex), zero32);
-  // Subject keys come only through the keyring file: a cleartext keyring document holding
-  // a dummy data key and the subject's key.
-  const file = {
-    format: 'crmguard-keyring/v1',
-    protection: 'none',
-    warning: 'INSECURE: this keyring is stored in cleartext',
-    keyring: {
-      format: 'crmguard-keyring/v1',
-      primary: 1,
-      keys: [{ id: 1, status: 'active', created: 0, material: b64url(zero32) }],
-      blind_index_root: b64url(zero32),
-      subjects: [{ id: v.subject ?? 'contact-0042', generation: v.key_id, created: 0, material: b64url(hex(v.key_hex)) }],
-      forgotten: [],
-    },
-  };
-  return Keyring.fromJson(JSON.stringify(file), { allowCleartext: true });
-}
-
-const ctx = (v) => ({
-  tenant: v.tenant, object: v.object, record: v.record, field: v.field,
-  ...(v.subject ? { subject: v.subject } : {}),
-});
+const ctx = vectorContext;
 
 test('opens all 22 valid sealed-field vectors to their plaintext', () => {
   assert.equal(doc.vectors.length, 22);

@@ -68,7 +68,10 @@ pub use error::{
     AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
     PolicyError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
-pub use keyring::{ForgetOutcome, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, parse_master_key};
+pub use keyring::{
+    ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, PendingSeal,
+    parse_master_key,
+};
 pub use policy::{
     Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,
     DecisionReason, Effect, FieldRules, FieldSpec, FieldVisibility, MAX_POLICY_LEN, MaskStyle,

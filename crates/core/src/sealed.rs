@@ -98,7 +98,7 @@ impl SealedField {
         Self::from_vec(bytes.to_vec())
     }
 
-    fn from_vec(bytes: Vec<u8>) -> Result<Self, SealedFieldError> {
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Result<Self, SealedFieldError> {
         if bytes.is_empty() {
             return Err(SealedFieldError::Malformed("empty"));
         }
@@ -176,7 +176,10 @@ impl SealedField {
             .expect("length checked at parse time")
     }
 
-    pub(crate) fn ciphertext_and_tag(&self) -> &[u8] {
+    /// The AES-GCM ciphertext followed by its 16-byte tag (see [`Keyring::prepare_open`]).
+    ///
+    /// [`Keyring::prepare_open`]: crate::Keyring::prepare_open
+    pub fn ciphertext_and_tag(&self) -> &[u8] {
         &self.bytes[HEADER_LEN + NONCE_LEN..]
     }
 

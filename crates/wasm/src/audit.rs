@@ -5,7 +5,16 @@
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::{OrThrow, crm_error, from_js, to_js, type_error};
+use super::{OrThrow, crm_error, to_js, type_error};
+
+/// Options holding `Uint8Array` keys, which JSON text cannot carry: through
+/// serde-wasm-bindgen, a dependency of this module only.
+fn from_js_with_bytes<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| type_error(&format!("{what}: {e}")))
+}
 
 fn key32(bytes: &[u8], what: &str) -> Result<[u8; 32], JsValue> {
     bytes
@@ -79,7 +88,7 @@ impl AuditChain {
     /// pseudonymizeSubjects? }`.
     #[wasm_bindgen(constructor)]
     pub fn new(log_id: &str, options: JsValue) -> Result<AuditChain, JsValue> {
-        let o: AuditOptionsArg = from_js(options, "options")?;
+        let o: AuditOptionsArg = from_js_with_bytes(options, "options")?;
         let key = match o.pseudonym_key {
             Some(k) => Some(crmguard_core::PseudonymKey::from_bytes(key32(
                 &k,
@@ -176,7 +185,7 @@ pub fn verify_audit_log(text: &str, options: JsValue) -> Result<JsValue, JsValue
     let o: VerifyOptionsArg = if options.is_undefined() || options.is_null() {
         VerifyOptionsArg::default()
     } else {
-        from_js(options, "options")?
+        from_js_with_bytes(options, "options")?
     };
     let keys = o
         .verifying_keys

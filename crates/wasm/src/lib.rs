@@ -17,7 +17,6 @@ use crmguard_core::{
     SealedField, SubjectId, SystemEntropy, TenantId, TenantPublicKey, TenantSealed,
     TenantSecretKey, parse_master_key, plaintext_to_value,
 };
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "audit")]
@@ -68,32 +67,81 @@ impl<T, E: Into<Error>> OrThrow<T> for Result<T, E> {
     }
 }
 
+/// A JS argument as a Rust value, through its JSON text (`JSON.stringify`, then serde_json,
+/// which the core needs anyway; a serde-wasm-bindgen deserializer would add about 10 KB to the
+/// download). `toJSON` methods apply; `undefined` members are absent.
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| type_error(&format!("{what}: {e}")))
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| type_error(&format!("{what}: not representable as JSON")))?;
+    serde_json::from_str(&text).map_err(|e| type_error(&format!("{what}: {e}")))
 }
 
+/// A Rust JSON value as a plain JS value (`JSON.parse` of its text).
 fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
-    use serde::Serialize;
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| type_error(&e.to_string()))
+    js_sys::JSON::parse(&value.to_string())
+}
+
+/// A plain JS object whose own members are all in `allowed` (the rule serde's
+/// `deny_unknown_fields` gave). Read member by member, not through serde: the context is on
+/// every call's path, and a derived deserializer per argument type costs kilobytes.
+fn members(value: &JsValue, what: &str, allowed: &[&str]) -> Result<js_sys::Object, JsValue> {
+    let obj = value
+        .dyn_ref::<js_sys::Object>()
+        .filter(|_| value.is_object())
+        .ok_or_else(|| type_error(&format!("{what} must be an object")))?;
+    for key in js_sys::Object::keys(obj).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(type_error(&format!("{what}: unknown member `{key}`")));
+        }
+    }
+    Ok(obj.clone())
+}
+
+/// An optional string member (`undefined` and `null` are absent).
+fn string_member(obj: &js_sys::Object, what: &str, name: &str) -> Result<Option<String>, JsValue> {
+    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| type_error(&format!("{what}.{name} must be a string")))
+}
+
+fn required(obj: &js_sys::Object, what: &str, name: &str) -> Result<String, JsValue> {
+    string_member(obj, what, name)?
+        .ok_or_else(|| type_error(&format!("{what}: missing member `{name}`")))
+}
+
+/// An optional boolean member, false when absent.
+fn bool_member(obj: &js_sys::Object, what: &str, name: &str) -> Result<bool, JsValue> {
+    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(false);
+    }
+    v.as_bool()
+        .ok_or_else(|| type_error(&format!("{what}.{name} must be a boolean")))
 }
 
 /// `{ tenant, object, record, field, subject? }` as JS passes it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContextArg {
-    tenant: String,
-    object: String,
-    record: String,
-    field: String,
-    subject: Option<String>,
-}
-
 fn context(value: JsValue) -> Result<FieldContext, JsValue> {
-    let c: ContextArg = from_js(value, "context")?;
-    let ctx = FieldContext::new(&c.tenant, &c.object, &c.record, &c.field).or_throw()?;
-    Ok(match c.subject {
+    const WHAT: &str = "context";
+    let c = members(
+        &value,
+        WHAT,
+        &["tenant", "object", "record", "field", "subject"],
+    )?;
+    let ctx = FieldContext::new(
+        &required(&c, WHAT, "tenant")?,
+        &required(&c, WHAT, "object")?,
+        &required(&c, WHAT, "record")?,
+        &required(&c, WHAT, "field")?,
+    )
+    .or_throw()?;
+    Ok(match string_member(&c, WHAT, "subject")? {
         Some(s) => ctx.with_subject(SubjectId::new(s).or_throw()?),
         None => ctx,
     })
@@ -108,6 +156,11 @@ fn plaintext(value: &JsValue) -> Result<(ContentType, zeroize::Zeroizing<Vec<u8>
     if value.is_undefined() {
         return Err(type_error("value: undefined cannot be sealed"));
     }
+    if let Some(text) = value.as_string() {
+        return Ok(crmguard_core::value_to_plaintext(
+            &serde_json::Value::String(text),
+        ));
+    }
     let json: serde_json::Value = from_js(value.clone(), "value")?;
     Ok(crmguard_core::value_to_plaintext(&json))
 }
@@ -116,47 +169,31 @@ fn opened(content: ContentType, plain: Vec<u8>) -> Result<JsValue, JsValue> {
     to_js(&plaintext_to_value(content, plain).or_throw()?)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FromJsonOptions {
-    master_key: Option<String>,
-    #[serde(default)]
-    allow_cleartext: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TargetArg {
-    tenant: String,
-    record: Option<String>,
-    subject: Option<String>,
-    #[serde(default)]
-    forgotten_as_null: bool,
-}
-
+/// `{ tenant, record?, subject?, forgottenAsNull? }` of `sealRecord` / `openRecord`.
 fn target(value: JsValue) -> Result<(RecordTarget, OpenRecordOptions), JsValue> {
-    let t: TargetArg = from_js(value, "options")?;
+    const WHAT: &str = "options";
+    let t = members(
+        &value,
+        WHAT,
+        &["tenant", "record", "subject", "forgottenAsNull"],
+    )?;
     let target = RecordTarget {
-        tenant: TenantId::new(t.tenant).or_throw()?,
-        record: t.record.map(RecordId::new).transpose().or_throw()?,
-        subject: t.subject.map(SubjectId::new).transpose().or_throw()?,
+        tenant: TenantId::new(required(&t, WHAT, "tenant")?).or_throw()?,
+        record: string_member(&t, WHAT, "record")?
+            .map(RecordId::new)
+            .transpose()
+            .or_throw()?,
+        subject: string_member(&t, WHAT, "subject")?
+            .map(SubjectId::new)
+            .transpose()
+            .or_throw()?,
     };
     Ok((
         target,
         OpenRecordOptions {
-            forgotten_as_null: t.forgotten_as_null,
+            forgotten_as_null: bool_member(&t, WHAT, "forgottenAsNull")?,
         },
     ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlindIndexArg {
-    tenant: String,
-    object: String,
-    field: String,
-    #[serde(flatten)]
-    spec: BlindIndexSpec,
 }
 
 /// A keyring: data keys, the blind-index root and data-subject keys.
@@ -169,16 +206,18 @@ impl Keyring {
     /// a cleartext one needs `allowCleartext: true`.
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(text: &str, options: JsValue) -> Result<Keyring, JsValue> {
-        let o: FromJsonOptions = if options.is_undefined() || options.is_null() {
-            FromJsonOptions::default()
+        const WHAT: &str = "options";
+        let (master, allow_cleartext) = if options.is_undefined() || options.is_null() {
+            (None, false)
         } else {
-            from_js(options, "options")?
+            let o = members(&options, WHAT, &["masterKey", "allowCleartext"])?;
+            let master = match string_member(&o, WHAT, "masterKey")? {
+                Some(m) => Some(parse_master_key(&m).or_throw()?),
+                None => None,
+            };
+            (master, bool_member(&o, WHAT, "allowCleartext")?)
         };
-        let master = match o.master_key.as_deref() {
-            Some(m) => Some(parse_master_key(m).or_throw()?),
-            None => None,
-        };
-        CoreKeyring::from_json(text, master.as_ref(), o.allow_cleartext)
+        CoreKeyring::from_json(text, master.as_ref(), allow_cleartext)
             .map(Keyring)
             .or_throw()
     }
@@ -268,14 +307,92 @@ impl Keyring {
     /// The blind index of `value` for `{ tenant, object, field, normalize?, bits? }`.
     #[wasm_bindgen(js_name = blindIndex)]
     pub fn blind_index(&self, spec: JsValue, value: &str) -> Result<String, JsValue> {
-        let a: BlindIndexArg = from_js(spec, "blind index options")?;
-        let tenant = TenantId::new(a.tenant).or_throw()?;
-        let object = ObjectType::new(a.object).or_throw()?;
-        let field = FieldName::new(a.field).or_throw()?;
+        const WHAT: &str = "blind index options";
+        let o = members(
+            &spec,
+            WHAT,
+            &["tenant", "object", "field", "normalize", "bits"],
+        )?;
+        let tenant = TenantId::new(required(&o, WHAT, "tenant")?).or_throw()?;
+        let object = ObjectType::new(required(&o, WHAT, "object")?).or_throw()?;
+        let field = FieldName::new(required(&o, WHAT, "field")?).or_throw()?;
+        let mut spec = BlindIndexSpec::default();
+        let normalize = js_sys::Reflect::get(&o, &JsValue::from_str("normalize"))?;
+        if !normalize.is_undefined() {
+            // The schema parser's serde rules for normaliser names, through JSON text.
+            spec.normalize = from_js(normalize, "blind index options.normalize")?;
+        }
+        let bits = js_sys::Reflect::get(&o, &JsValue::from_str("bits"))?;
+        if !bits.is_undefined() {
+            spec.bits = bits
+                .as_f64()
+                .filter(|b| b.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(b))
+                // Checked: an integer in u16's range.
+                .map(|b| {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let b = b as u16;
+                    b
+                })
+                .ok_or_else(|| type_error("blind index options.bits must be an integer"))?;
+        }
         self.0
-            .blind_index(&tenant, &object, &field, &a.spec, value)
+            .blind_index(&tenant, &object, &field, &spec, value)
             .map(|i| i.as_str().to_owned())
             .or_throw()
+    }
+
+    /// `sealFieldAsync`'s first half: a value shorter than `min_len` bytes is sealed here
+    /// (the `cg1:` text); for a longer one, `[pendingSeal, key, iv, aad, plaintext]`: the
+    /// loader runs AES-256-GCM in WebCrypto and calls `pendingSeal.finish`. Not public API.
+    #[wasm_bindgen(js_name = "__prepareSeal")]
+    pub fn prepare_seal(
+        &self,
+        context: JsValue,
+        value: JsValue,
+        min_len: f64,
+    ) -> Result<JsValue, JsValue> {
+        let ctx = self::context(context)?;
+        let (content, plain) = plaintext(&value)?;
+        // f64: the loader passes Infinity where WebCrypto is missing.
+        #[allow(clippy::cast_precision_loss)]
+        if (plain.len() as f64) < min_len {
+            return self
+                .0
+                .seal_with(&ctx, &plain, content, &mut SystemEntropy)
+                .map(|s| s.to_text().into())
+                .or_throw();
+        }
+        let pending = self
+            .0
+            .prepare_seal(&ctx, plain.len(), content, &mut SystemEntropy)
+            .or_throw()?;
+        let step = gcm_step(pending.gcm(), &plain);
+        step.unshift(&PendingSeal(Some(pending)).into());
+        Ok(step.into())
+    }
+
+    /// `openFieldAsync`'s first half: parses `sealed` and checks its key like `openField`;
+    /// `undefined` if its plaintext is shorter than `min_len` bytes (the loader then opens it
+    /// in wasm), else `[key, iv, aad, ciphertextAndTag, isJson]`. Not public API.
+    #[wasm_bindgen(js_name = "__prepareOpen")]
+    pub fn prepare_open(
+        &self,
+        context: JsValue,
+        sealed: &str,
+        min_len: f64,
+    ) -> Result<JsValue, JsValue> {
+        let ctx = self::context(context)?;
+        let sealed = SealedField::from_text(sealed).or_throw()?;
+        let ct_tag = sealed.ciphertext_and_tag();
+        #[allow(clippy::cast_precision_loss)]
+        if ((ct_tag.len() - GCM_TAG_LEN) as f64) < min_len {
+            return Ok(JsValue::UNDEFINED);
+        }
+        let step = gcm_step(&self.0.prepare_open(&ctx, &sealed).or_throw()?, ct_tag);
+        step.push(&JsValue::from_bool(
+            sealed.content_type() == ContentType::Json,
+        ));
+        Ok(step.into())
     }
 
     /// Opens a `cgh1:` value with the tenant's private key and seals it under this keyring
@@ -295,6 +412,59 @@ impl Keyring {
             .map(|s| s.to_text())
             .or_throw()
     }
+}
+
+/// The AES-GCM tag length: a parsed sealed field's ciphertext is at least this long.
+const GCM_TAG_LEN: usize = 16;
+
+/// `[key, iv, aad, data]` for WebCrypto's AES-GCM. The key is a copy the loader wipes once it
+/// has imported it as a non-extractable `CryptoKey`.
+fn gcm_step(step: &crmguard_core::GcmStep, data: &[u8]) -> js_sys::Array {
+    let bytes = |b: &[u8]| JsValue::from(js_sys::Uint8Array::from(b));
+    js_sys::Array::of4(
+        &bytes(step.key().expose_secret()),
+        &bytes(step.nonce()),
+        &bytes(step.aad()),
+        &bytes(data),
+    )
+}
+
+/// A seal waiting for its AES-256-GCM output (crmguard-core's `PendingSeal`). Not public API.
+#[wasm_bindgen(js_name = "__PendingSeal")]
+pub struct PendingSeal(Option<crmguard_core::PendingSeal>);
+
+#[wasm_bindgen(js_class = "__PendingSeal")]
+impl PendingSeal {
+    /// Completes the seal with WebCrypto's output (ciphertext and tag); the `cg1:` text.
+    pub fn finish(&mut self, ciphertext_and_tag: &[u8]) -> Result<String, JsValue> {
+        let pending = self
+            .0
+            .take()
+            .ok_or_else(|| type_error("this seal has been finished"))?;
+        pending
+            .finish(ciphertext_and_tag)
+            .map(|s| s.to_text())
+            .or_throw()
+    }
+}
+
+/// Opened bytes as `openField` returns them: a string (bytes content) or the JSON value.
+/// Not public API.
+#[wasm_bindgen(js_name = "__openedValue")]
+pub fn opened_value(is_json: bool, plaintext: Vec<u8>) -> Result<JsValue, JsValue> {
+    let content = if is_json {
+        ContentType::Json
+    } else {
+        ContentType::Bytes
+    };
+    opened(content, plaintext)
+}
+
+/// The error a failed AES-GCM decryption of a sealed field is reported as (the core's opaque
+/// `ERR_SEALED_FIELD_AUTH`). Not public API.
+#[wasm_bindgen(js_name = "__sealedFieldAuthError")]
+pub fn sealed_field_auth_error() -> JsValue {
+    crm_error(&crmguard_core::SealedFieldError::Auth.into())
 }
 
 /// A validated record schema (docs/FORMAT.md §5).
@@ -382,9 +552,9 @@ pub fn open_from_tenant_bytes(
 
 /// Every stable error code the package can throw.
 #[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> Vec<String> {
+pub fn error_codes() -> js_sys::Array {
     crmguard_core::ERROR_CODES
         .iter()
-        .map(|c| (*c).to_owned())
+        .map(|c| JsValue::from_str(c))
         .collect()
 }

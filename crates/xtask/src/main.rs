@@ -16,6 +16,7 @@ fn usage() -> ExitCode {
          commands:\n  \
          demo      run CRMGuard end to end on a local data folder (demo-data/)\n  \
          test      install what is missing, build everything, run every test\n  \
+         npm       only the npm package steps of `test` (build, tsc, node tests, pack, browser)\n  \
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
          walkthrough run docs/PLUGINS.md's walk-through (its `sh walkthrough` blocks)\n  \
          (demo and walkthrough use $CRMGUARD_CLI as the crmguard binary when it is set)\n  \
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&root().join("demo-data"), prebuilt_cli()),
         Some("walkthrough") => walkthrough::run(prebuilt_cli()),
         Some("test") => test::run(),
+        Some("npm") => npm::all_steps(),
         Some("components") => components::build(),
         Some("vectors") => write_vectors(),
         _ => return usage(),

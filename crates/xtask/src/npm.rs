@@ -12,6 +12,22 @@ use crate::{cargo, root, run_step};
 /// Must equal the `wasm-bindgen` crate version pinned in crates/wasm/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// RUSTFLAGS of the npm build (see `build_module`).
+const NPM_RUSTFLAGS: &str = r#"--cfg sha2_backend_soft="compact""#;
+/// `-Oz`, and the features rustc enables by default for wasm32-unknown-unknown; no names,
+/// producers or target-features sections in the shipped module.
+const WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--strip-debug",
+    "--strip-producers",
+    "--strip-target-features",
+];
 
 fn js() -> PathBuf {
     root().join("js")
@@ -43,12 +59,41 @@ fn bin(name: &str) -> PathBuf {
     js().join("node_modules/.bin").join(name)
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a shared build cache), else
+/// target/ in the workspace.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
 /// The `crmguard` CLI the cross-runtime tests drive (built by `cargo test --workspace`).
 pub(crate) fn cli() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root().join("target"), PathBuf::from)
+    target_dir()
         .join("debug")
         .join(format!("crmguard{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `cargo xtask npm`: the npm steps of `cargo xtask test` alone, after building the debug
+/// CLI the cross-runtime and browser tests drive.
+pub(crate) fn all_steps() -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "--locked",
+        "-p",
+        "crmguard-host",
+        "--bin",
+        "crmguard",
+    ]))?;
+    ensure_wasm_bindgen()?;
+    npm_ci()?;
+    build_package()?;
+    typecheck()?;
+    node_tests()?;
+    pack_and_install()?;
+    browser_test()?;
+    println!(
+        "\nxtask npm: package built, type-checked, tested, packed and installed; browser test passed"
+    );
+    Ok(())
 }
 
 pub(crate) fn ensure_wasm_bindgen() -> Result<(), String> {
@@ -76,7 +121,7 @@ pub(crate) fn npm_ci() -> Result<(), String> {
     run(npm().args(["ci", "--no-audit", "--no-fund"]))
 }
 
-/// Release wasm build, wasm-bindgen (`--target web`: one output for browsers, workers and,
+/// `npm`-profile wasm build, wasm-bindgen (`--target web`: one output for browsers, workers and,
 /// through `initSync`, Node), then `wasm-opt -Oz`. Two modules from crates/wasm: the field
 /// encryption one (`pkg/`) and, with the `audit` feature, the one behind `crmguard/audit`
 /// (`pkg-audit/`), and with `tokens` the one behind `crmguard/tokens` (`pkg-tokens/`), so
@@ -88,17 +133,17 @@ pub(crate) fn build_package() -> Result<(), String> {
 }
 
 fn build_module(features: &[&str], out_dir: &str, out_name: &str) -> Result<(), String> {
-    // Size over speed for the download: whole-program LTO and one codegen unit at opt-level
-    // "z". Only this wasm32 release build uses these settings (its own target directory).
+    // The `npm` profile (workspace Cargo.toml): opt-level "z", fat LTO, one codegen unit.
+    // The cfgs pick the small software backends of sha2 (a rolled-up SHA-256 loop) for this
+    // build only; the wasm has no SHA or AES instructions to lose.
     run(cargo()
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
-        .env("CARGO_PROFILE_RELEASE_LTO", "fat")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("RUSTFLAGS", NPM_RUSTFLAGS)
         .args([
             "build",
             "-p",
             "crmguard-wasm",
-            "--release",
+            "--profile",
+            "npm",
             "--locked",
             "--target",
             "wasm32-unknown-unknown",
@@ -106,23 +151,14 @@ fn build_module(features: &[&str], out_dir: &str, out_name: &str) -> Result<(), 
         .args(features))?;
     let pkg = js().join(out_dir);
     let _ = std::fs::remove_dir_all(&pkg);
-    let wasm = root().join("target/wasm32-unknown-unknown/release/crmguard_wasm.wasm");
+    let wasm = target_dir().join("wasm32-unknown-unknown/npm/crmguard_wasm.wasm");
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--out-name", out_name, "--out-dir"])
         .arg(&pkg)
         .arg(&wasm))?;
     let out = pkg.join(format!("{out_name}_bg.wasm"));
-    // The features rustc enables by default for wasm32-unknown-unknown.
     run(Command::new(bin("wasm-opt"))
-        .args([
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-nontrapping-float-to-int",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
+        .args(WASM_OPT_FLAGS)
         .arg(&out)
         .arg("-o")
         .arg(&out))

@@ -55,6 +55,12 @@ impl Xaes256Gcm {
 
     /// The per-message AES-256-GCM instance for `nonce[..12]`.
     fn derive(&self, nonce: &[u8; NONCE_LEN]) -> Aes256Gcm {
+        Aes256Gcm::new(self.derive_key(nonce).expose_secret().into())
+    }
+
+    /// The per-message AES-256 key for `nonce[..12]`, for a caller that runs the
+    /// AES-256-GCM step itself (with `nonce[12..]`; see `keyring::gcm_step`).
+    pub(crate) fn derive_key(&self, nonce: &[u8; NONCE_LEN]) -> Key256 {
         let mut kx = [0u8; 32];
         for (counter, half) in [1u8, 2u8].into_iter().zip(kx.chunks_exact_mut(16)) {
             let mut m = aes_gcm::aes::Block::default();
@@ -68,9 +74,10 @@ impl Xaes256Gcm {
             half.copy_from_slice(&m);
             m.zeroize();
         }
-        let gcm = Aes256Gcm::new((&kx).into());
+        // Key256 wipes itself on drop; the array moved into it is a copy, wiped here.
+        let key = Key256::from_bytes(kx);
         kx.zeroize();
-        gcm
+        key
     }
 
     /// Encrypts `buf` in place and returns the tag.
@@ -119,7 +126,7 @@ impl Xaes256Gcm {
     }
 }
 
-fn nonce_tail(nonce: &[u8; NONCE_LEN]) -> &[u8; 12] {
+pub(crate) fn nonce_tail(nonce: &[u8; NONCE_LEN]) -> &[u8; 12] {
     // 24 - 12 = 12: the slice always has the right length.
     nonce[12..]
         .try_into()

@@ -2,8 +2,10 @@
 //! per-data-subject keys (crypto-shredding).
 
 mod file;
+mod gcm_step;
 
 pub use file::{KEYRING_FORMAT, parse_master_key};
+pub use gcm_step::{GcmStep, PendingSeal};
 
 use std::collections::BTreeMap;
 
@@ -239,12 +241,7 @@ impl Keyring {
         content: ContentType,
         entropy: &mut impl Entropy,
     ) -> Result<SealedField, Error> {
-        if plaintext.len() > MAX_PLAINTEXT_LEN {
-            return Err(SealedFieldError::TooLarge.into());
-        }
-        let (key_ref, material) = self.sealing_key(ctx)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        entropy.fill(&mut nonce)?;
+        let (key_ref, material, nonce) = self.seal_start(ctx, plaintext.len(), entropy)?;
         Ok(SealedField::assemble(
             key_ref,
             content,
@@ -253,6 +250,22 @@ impl Keyring {
             ctx,
             |aad, buf| -> [u8; TAG_LEN] { material.xaes.seal_detached(&nonce, aad, buf) },
         ))
+    }
+
+    /// The checks, key and fresh nonce of every seal.
+    fn seal_start(
+        &self,
+        ctx: &FieldContext,
+        plaintext_len: usize,
+        entropy: &mut impl Entropy,
+    ) -> Result<(KeyRef, &KeyMaterial, [u8; NONCE_LEN]), Error> {
+        if plaintext_len > MAX_PLAINTEXT_LEN {
+            return Err(SealedFieldError::TooLarge.into());
+        }
+        let (key_ref, material) = self.sealing_key(ctx)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        entropy.fill(&mut nonce)?;
+        Ok((key_ref, material, nonce))
     }
 
     fn sealing_key(&self, ctx: &FieldContext) -> Result<(KeyRef, &KeyMaterial), Error> {
@@ -284,7 +297,22 @@ impl Keyring {
     /// Opens a sealed value for `ctx`. Fails with `ERR_SEALED_FIELD_AUTH` if the value was
     /// sealed for another context, under another key, or modified.
     pub fn open(&self, ctx: &FieldContext, sealed: &SealedField) -> Result<Vec<u8>, Error> {
-        let material = match sealed.key_ref() {
+        let material = self.opening_key(ctx, sealed)?;
+        let aad = associated_data(sealed.header(), ctx);
+        let ct_tag = sealed.ciphertext_and_tag();
+        let (ct, tag) = ct_tag.split_at(ct_tag.len() - TAG_LEN);
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| SealedFieldError::Auth)?;
+        let mut out = ct.to_vec();
+        material
+            .xaes
+            .open_detached(sealed.nonce(), &aad, &mut out, tag)
+            .map_err(|_| SealedFieldError::Auth)?;
+        Ok(out)
+    }
+
+    /// The key a sealed value names, if this keyring can open it for `ctx`.
+    fn opening_key(&self, ctx: &FieldContext, sealed: &SealedField) -> Result<&KeyMaterial, Error> {
+        Ok(match sealed.key_ref() {
             KeyRef::Keyring(id) => self
                 .keys
                 .get(&id)
@@ -300,17 +328,7 @@ impl Keyring {
                 }
                 &key.material
             }
-        };
-        let aad = associated_data(sealed.header(), ctx);
-        let ct_tag = sealed.ciphertext_and_tag();
-        let (ct, tag) = ct_tag.split_at(ct_tag.len() - TAG_LEN);
-        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| SealedFieldError::Auth)?;
-        let mut out = ct.to_vec();
-        material
-            .xaes
-            .open_detached(sealed.nonce(), &aad, &mut out, tag)
-            .map_err(|_| SealedFieldError::Auth)?;
-        Ok(out)
+        })
     }
 
     /// Opens the text form.
