@@ -14,10 +14,11 @@
 //!
 //! The plugin's `fields` import is served by the crypto component (world
 //! `crmguard:guard/crypto`), instantiated on first use in its own store; only that component
-//! is linked to the host's [`KeySource`], so a plugin never sees key bytes.
+//! is linked to the host's [`KeySource`], so a plugin never sees key bytes. Its `tokens` and
+//! `audit` imports are served likewise by the tokens and audit components ([`Services`]).
 //!
 //! ```no_run
-//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, StaticKeys};
+//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, Services, StaticKeys};
 //! use std::sync::Arc;
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
@@ -25,10 +26,13 @@
 //! // The tenant's keyring in cleartext form, e.g. `Keyring::to_cleartext_json()`.
 //! let keyring = std::fs::read_to_string("keyring.json")?;
 //! let keys = Arc::new(StaticKeys::new(keyring.into()));
-//! let crypto = host.load_crypto(&dir.manifest("crypto")?, keys)?;
+//! let services = Services::new(host.load_crypto(&dir.manifest("crypto")?, keys)?)
+//!     .with_tokens(host.load_tokens(&dir.manifest("tokens")?)?)
+//!     .with_audit(host.load_audit(&dir.manifest("audit")?)?);
 //! let plugin = host.load_plugin(&dir.manifest("reference")?)?;
+//! // The principal in the request must come from a verified token (as `crmguard run` does).
 //! let request: AccessRequest = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
-//! let outcome = host.decide(&plugin, &crypto, &request);
+//! let outcome = host.decide(&plugin, &services, &request);
 //! println!("{}", outcome.to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
