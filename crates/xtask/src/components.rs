@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::{cargo, root, run_step};
+use crate::{cargo, run_step};
 
 /// The component packages and the files they build.
 pub(crate) const COMPONENTS: &[(&str, &str)] = &[
@@ -28,9 +28,7 @@ pub(crate) const COMPONENTS: &[(&str, &str)] = &[
 
 /// Where the built components are: `<target dir>/wasm32-wasip2/component`.
 pub(crate) fn dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root().join("target"), std::path::PathBuf::from)
-        .join("wasm32-wasip2/component")
+    crate::target_dir().join("wasm32-wasip2/component")
 }
 
 pub(crate) fn build() -> Result<(), String> {

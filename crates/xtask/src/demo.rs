@@ -174,11 +174,7 @@ pub(crate) fn build_cli() -> Result<PathBuf, String> {
             "crmguard",
         ]),
     )?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    Ok(target
-        .join("debug")
-        .join(format!("crmguard{}", std::env::consts::EXE_SUFFIX)))
+    Ok(crate::npm::cli())
 }
 
 /// Runs the demo in `dir` with the CLI at `bin` (built here when `None`: `cargo xtask test`

@@ -51,6 +51,12 @@ fn prebuilt_cli() -> Option<PathBuf> {
     std::env::var_os("CRMGUARD_CLI").map(PathBuf::from)
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a shared build cache), else
+/// target/ in the workspace.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
 /// The workspace root.
 pub(crate) fn root() -> PathBuf {
     // crates/xtask -> workspace root; CARGO_MANIFEST_DIR is set by cargo at build time.

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{cargo, root, run_step};
+use crate::{cargo, root, run_step, target_dir};
 
 /// Must equal the `wasm-bindgen` crate version pinned in crates/wasm/Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
@@ -57,12 +57,6 @@ fn npm() -> Command {
 
 fn bin(name: &str) -> PathBuf {
     js().join("node_modules/.bin").join(name)
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a shared build cache), else
-/// target/ in the workspace.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
 /// The `crmguard` CLI the cross-runtime tests drive (built by `cargo test --workspace`).
