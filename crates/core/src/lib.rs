@@ -91,5 +91,5 @@ pub use tenant::{
 };
 pub use token::{
     Algorithm, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, KeySet, MAX_KEY_SET_LEN,
-    MAX_LEEWAY_SECS, VerificationOptions, VerifiedClaims, VerifiedJws,
+    MAX_LEEWAY_SECS, VerificationOptions, VerifiedClaims, VerifiedJws, claim_names,
 };

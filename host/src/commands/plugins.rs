@@ -268,14 +268,10 @@ fn one_of<T>(
 /// The principal of verified `claims`: `sub`, and the roles claim as an array of strings or
 /// a space-separated string.
 fn principal(claims: Map<String, Value>) -> Principal {
-    let roles = match claims.get("roles") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
-        _ => Vec::new(),
-    };
+    let roles = crmguard_core::claim_names(&claims, "roles")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     Principal {
         subject: claims
             .get("sub")

@@ -240,14 +240,10 @@ impl AuditEvent {
             Action::Delete => Activity::Delete,
             Action::Export => Activity::Other,
         };
-        let roles = match claims.get("roles") {
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            Some(serde_json::Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
-            _ => Vec::new(),
-        };
+        let roles = crate::claim_names(claims.claims(), "roles")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let fields = decision
             .fields
             .iter()

@@ -133,11 +133,7 @@ struct Caller<'a> {
 }
 
 fn attribute<'a>(claims: &'a Map<String, Value>, name: &str) -> BTreeSet<&'a str> {
-    match claims.get(name) {
-        Some(Value::String(s)) => s.split_whitespace().collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => BTreeSet::new(),
-    }
+    crate::claim_names(claims, name).into_iter().collect()
 }
 
 impl Caller<'_> {

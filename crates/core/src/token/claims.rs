@@ -55,6 +55,17 @@ impl VerificationOptions {
     }
 }
 
+/// The names a list-valued claim holds (`roles`, `groups`, `scope`): the strings of an array,
+/// or the words of a space-separated string (OAuth's `scope` form). Anything else holds none.
+/// The one reading of such claims shared by the policy, audit records and plugin principals.
+pub fn claim_names<'a>(claims: &'a Map<String, Value>, name: &str) -> Vec<&'a str> {
+    match claims.get(name) {
+        Some(Value::String(s)) => s.split_whitespace().collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The claims of a JWT whose signature and claims verified. Only [`KeySet::verify_jwt`]
 /// creates one (no public constructor, no `Deserialize`), so code that takes a
 /// `VerifiedClaims` cannot be handed unverified claims. Serializes as the claims object.

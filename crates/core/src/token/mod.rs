@@ -27,7 +27,7 @@ mod roca;
 pub use algorithm::Algorithm;
 pub use claims::{
     DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY_SECS, VerificationOptions,
-    VerifiedClaims,
+    VerifiedClaims, claim_names,
 };
 pub use jwks::{KeySet, MAX_KEY_SET_LEN};
 pub use jws::VerifiedJws;
