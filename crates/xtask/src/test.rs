@@ -1,37 +1,10 @@
-//! `cargo xtask test`: installs missing wasm targets, then runs every check and test.
+//! `cargo xtask test`: installs what is missing (`setup.rs`, shared with the demo), then runs
+//! every check and test.
 
 use std::process::Command;
 use std::time::Instant;
 
 use crate::{cargo, root, run_step};
-
-const WASM_TARGETS: &[&str] = &["wasm32-unknown-unknown", "wasm32-wasip2"];
-
-fn ensure_targets() -> Result<(), String> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("rustup: {e} (CRMGuard needs a rustup-managed toolchain)"))?;
-    let installed = String::from_utf8_lossy(&out.stdout);
-    let missing: Vec<&str> = WASM_TARGETS
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if missing.is_empty() {
-        println!(
-            "wasm targets already installed: {}",
-            WASM_TARGETS.join(", ")
-        );
-        return Ok(());
-    }
-    run_step(
-        "rustup target add",
-        Command::new("rustup")
-            .args(["target", "add"])
-            .args(&missing),
-    )
-}
 
 fn node_available() -> Result<(), String> {
     match Command::new("node").arg("--version").output() {
@@ -53,7 +26,9 @@ pub(crate) fn run() -> Result<(), String> {
             Ok(())
         };
 
-    step("install missing wasm targets", &mut ensure_targets)?;
+    step("set-up: install missing wasm targets", &mut || {
+        crate::setup::prepare(crate::setup::Purpose::Test)
+    })?;
     step("rustfmt", &mut || {
         run_step("cargo fmt", cargo().args(["fmt", "--all", "--check"]))
     })?;

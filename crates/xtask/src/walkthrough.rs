@@ -31,6 +31,8 @@ fn blocks(markdown: &str) -> Vec<String> {
 }
 
 pub(crate) fn run(bin: Option<PathBuf>) -> Result<(), String> {
+    // The guide's first block builds a component for wasm32-wasip2.
+    crate::setup::prepare(crate::setup::Purpose::Demo)?;
     let bin = match bin {
         Some(b) => b,
         None => crate::demo::build_cli()?,
