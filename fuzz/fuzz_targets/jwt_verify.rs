@@ -22,7 +22,7 @@ fn sets() -> &'static [KeySet; 2] {
 fuzz_target!(|data: &[u8]| {
     if let Ok(token) = std::str::from_utf8(data) {
         for set in sets() {
-            let _ = set.verify_jwt(token, &VerificationOptions::default(), 1_764_400_000);
+            let _ = set.verify_jwt(token, &VerificationOptions::waive_issuer_and_audience(), 1_764_400_000);
         }
     }
 });

@@ -112,3 +112,18 @@ test('HPKE: tampering, wrong context and wrong key are ERR_TENANT_SEALED_AUTH', 
   assert.equal(code(() => sealToTenant(new Uint8Array(31), ctx, 'x')), 'ERR_TENANT_KEY_INVALID');
   assert.equal(code(() => sealToTenant(new Uint8Array(32), ctx, 'x')), 'ERR_TENANT_KEY_INVALID');
 });
+
+test('inherited members are ignored: a polluted Object.prototype does not change what is sealed', () => {
+  // Before, options were read with Reflect.get, which walks the prototype chain: a polluted
+  // `Object.prototype.subject` turned every keyring seal into a seal for that subject.
+  const k = Keyring.fromKeys(1, key, root);
+  let sealed;
+  Object.prototype.subject = 'victim';
+  try {
+    sealed = k.sealField(ctx, secret);
+  } finally {
+    delete Object.prototype.subject;
+  }
+  assert.equal(k.openField(ctx, sealed), secret);
+  k.free();
+});

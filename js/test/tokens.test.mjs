@@ -40,6 +40,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const claims = { iss: 'https://idp.example', aud: 'crm', sub: 'u-1001', tenant: 'acme', iat: now - 10, exp: now + 600 };
 const cliVerify = (token, extra = []) => cli(['token', 'verify', '--jwks', jwksPath, '--now', String(now), ...extra], token + '\n');
+// Issuer and audience are required unless waived, in the package as in the CLI.
+const checks = { now, issuers: ['https://idp.example'], audiences: ['crm'] };
+const cliChecks = ['--issuer', 'https://idp.example', '--audience', 'crm'];
 
 test('ES256, EdDSA and RS256 tokens verify to the same claims as the Rust CLI', () => {
   for (const [alg, kid] of [['ES256', 'es'], ['EdDSA', 'ed'], ['RS256', 'rs']]) {
@@ -54,17 +57,32 @@ test('expired, wrong audience, tampered and unknown-key tokens fail with the CLI
   const code = (fn) => { try { fn(); } catch (e) { assert.ok(e instanceof CrmGuardError, String(e)); return e.code; } assert.fail('accepted'); };
   const cliCode = (token, extra) => { try { cliVerify(token, extra); } catch (e) { return e.stderr.split(':')[0]; } assert.fail('CLI accepted'); };
   const expired = jwt('ES256', 'es', { ...claims, exp: now - 3600 });
-  assert.equal(code(() => verifyToken(expired, jwks, { now })), 'ERR_JWT_EXPIRED');
-  assert.equal(cliCode(expired, []), 'ERR_JWT_EXPIRED');
+  assert.equal(code(() => verifyToken(expired, jwks, checks)), 'ERR_JWT_EXPIRED');
+  assert.equal(cliCode(expired, cliChecks), 'ERR_JWT_EXPIRED');
   const token = jwt('EdDSA', 'ed', claims);
-  assert.equal(code(() => verifyToken(token, jwks, { now, audiences: ['other'] })), 'ERR_JWT_AUDIENCE');
-  assert.equal(cliCode(token, ['--audience', 'other']), 'ERR_JWT_AUDIENCE');
+  assert.equal(code(() => verifyToken(token, jwks, { ...checks, audiences: ['other'] })), 'ERR_JWT_AUDIENCE');
+  assert.equal(cliCode(token, ['--issuer', 'https://idp.example', '--audience', 'other']), 'ERR_JWT_AUDIENCE');
   const [h, , s] = token.split('.');
   const tampered = `${h}.${b64u(JSON.stringify({ ...claims, sub: 'admin' }))}.${s}`;
-  assert.equal(code(() => verifyToken(tampered, jwks, { now })), cliCode(tampered, []));
-  assert.equal(code(() => verifyToken(tampered, jwks, { now })), 'ERR_JWS_SIGNATURE');
+  assert.equal(code(() => verifyToken(tampered, jwks, checks)), cliCode(tampered, cliChecks));
+  assert.equal(code(() => verifyToken(tampered, jwks, checks)), 'ERR_JWS_SIGNATURE');
   const other = jwt('EdDSA', 'ed', claims).replace(/^[^.]+/, b64u(JSON.stringify({ alg: 'EdDSA', kid: 'nope' })));
-  assert.equal(code(() => verifyToken(other, jwks, { now })), cliCode(other, []));
-  assert.match(code(() => verifyToken(token, { keys: [] }, { now })), /^ERR_JWKS_/);
-  assert.ok(code(() => verifyToken('not.a.jwt', jwks, { now })).startsWith('ERR_J'));
+  assert.equal(code(() => verifyToken(other, jwks, checks)), cliCode(other, cliChecks));
+  assert.match(code(() => verifyToken(token, { keys: [] }, checks)), /^ERR_JWKS_/);
+  assert.ok(code(() => verifyToken('not.a.jwt', jwks, checks)).startsWith('ERR_J'));
+});
+
+test('issuer and audience are required unless waived; typ is checked', () => {
+  const code = (fn) => { try { fn(); } catch (e) { assert.ok(e instanceof CrmGuardError, String(e)); return e.code; } return 'OK'; };
+  const cliCode = (token, extra) => { try { cliVerify(token, extra); } catch (e) { return e.stderr.split(':')[0]; } return 'OK'; };
+  const token = jwt('ES256', 'es', claims);
+  assert.equal(code(() => verifyToken(token, jwks, { now })), 'ERR_JWT_OPTIONS');
+  assert.equal(cliCode(token, []), 'ERR_JWT_OPTIONS');
+  assert.equal(code(() => verifyToken(token, jwks, { now, issuers: ['https://idp.example'] })), 'ERR_JWT_OPTIONS');
+  assert.equal(code(() => verifyToken(token, jwks, { now, anyIssuer: true, anyAudience: true })), 'OK');
+  assert.equal(cliCode(token, ['--any-issuer', '--any-audience']), 'OK');
+  // An ID token (typ JWT) is not an RFC 9068 access token.
+  assert.equal(code(() => verifyToken(token, jwks, { ...checks, tokenType: 'at+jwt' })), 'ERR_JWT_TYPE');
+  assert.equal(cliCode(token, [...cliChecks, '--access-token']), 'ERR_JWT_TYPE');
+  assert.throws(() => verifyToken(token, jwks, { ...checks, tokenType: 'nonsense' }), TypeError);
 });

@@ -2,10 +2,16 @@
 export { CrmGuardError } from '../index.js';
 
 export interface VerifyTokenOptions {
-  /** Accepted issuers (`iss`); none: not checked. */
+  /** Accepted issuers (`iss`). Required: none given fails with `ERR_JWT_OPTIONS` unless `anyIssuer`. */
   issuers?: string[];
-  /** Accepted audiences (`aud`); none: not checked. */
+  /** Accepted audiences (`aud`). Required: none given fails with `ERR_JWT_OPTIONS` unless `anyAudience`. */
   audiences?: string[];
+  /** Waive the issuer check explicitly (default false). */
+  anyIssuer?: boolean;
+  /** Waive the audience check explicitly (default false). */
+  anyAudience?: boolean;
+  /** Accepted `typ`: `"jwt"` (default: absent, JWT or at+jwt), `"at+jwt"` (RFC 9068 access tokens only), or `"any"`. */
+  tokenType?: 'jwt' | 'at+jwt' | 'any';
   /** Clock skew on exp/nbf/iat, 0 to 300 seconds (default 60). */
   leewaySecs?: number;
   /** Require `exp` (default true). */

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 
 mod hpke;
+pub mod idp;
 pub use hpke::{hpke_sealed_vectors, vector_tenant_key};
 
 use base64::Engine;

@@ -26,8 +26,14 @@ fn guard_error(e: Error) -> GuardError {
     }
 }
 
+/// The 0.1.0 interface's options: an empty issuer or audience list means "not checked", as its
+/// WIT documents, so such a list is an explicit waiver here.
 fn options(o: VerifyOptions) -> VerificationOptions {
     VerificationOptions {
+        waive: crmguard_core::Waivers {
+            issuer: o.issuers.is_empty(),
+            audience: o.audiences.is_empty(),
+        },
         leeway_secs: o.leeway_secs,
         require_exp: o.require_exp,
         allowed_issuers: o.issuers,

@@ -53,6 +53,10 @@ pub enum Error {
     /// A policy document or authorization request was rejected, or access was denied.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// A request's caller could not be bound from its verified token, or it addresses
+    /// another tenant than the caller's.
+    #[error(transparent)]
+    Request(#[from] RequestError),
 }
 
 impl Error {
@@ -72,6 +76,7 @@ impl Error {
             Error::TenantSeal(e) => e.code(),
             Error::Token(e) => e.code(),
             Error::Policy(e) => e.code(),
+            Error::Request(e) => e.code(),
         }
     }
 }
@@ -434,6 +439,12 @@ pub enum TokenError {
     /// `iss` is not an allowed issuer.
     #[error("issuer not allowed")]
     Issuer,
+    /// The `typ` header names another kind of token than the options accept.
+    #[error("token type (typ) not accepted")]
+    Type,
+    /// The verification options cannot be applied (e.g. no issuer configured, none waived).
+    #[error("verification options: {0}")]
+    Options(&'static str),
 }
 
 impl TokenError {
@@ -456,6 +467,8 @@ impl TokenError {
             TokenError::ClaimInvalid(_) => "ERR_JWT_CLAIM_INVALID",
             TokenError::Audience => "ERR_JWT_AUDIENCE",
             TokenError::Issuer => "ERR_JWT_ISSUER",
+            TokenError::Type => "ERR_JWT_TYPE",
+            TokenError::Options(_) => "ERR_JWT_OPTIONS",
         }
     }
 }
@@ -487,6 +500,40 @@ impl PolicyError {
             PolicyError::Request(_) => "ERR_POLICY_REQUEST_INVALID",
             PolicyError::Denied(_) => "ERR_POLICY_DENIED",
             PolicyError::TenantMismatch => "ERR_POLICY_TENANT_MISMATCH",
+        }
+    }
+}
+
+/// Why a request's caller could not be bound ([`crate::Principal::from_verified`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The verified token has no `sub` (a non-empty string).
+    #[error("the token names no subject (sub)")]
+    SubjectClaim,
+    /// The verified token has no tenant claim, or it is not a valid tenant id.
+    #[error("the token names no valid tenant")]
+    TenantClaim,
+    /// The token's tenant is not one the deployment serves (tenants are bound to issuers).
+    #[error("the token's tenant is not served here")]
+    UnknownTenant,
+    /// The token's issuer is not an identity provider of the tenant it names.
+    #[error("the token's issuer does not speak for the tenant it names")]
+    TenantIssuer,
+    /// The request addresses another tenant than the caller's own.
+    #[error("the request addresses another tenant than the caller's")]
+    TenantMismatch,
+}
+
+impl RequestError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::SubjectClaim => "ERR_REQUEST_SUBJECT_CLAIM",
+            RequestError::TenantClaim => "ERR_REQUEST_TENANT_CLAIM",
+            RequestError::UnknownTenant => "ERR_REQUEST_TENANT_UNKNOWN",
+            RequestError::TenantIssuer => "ERR_REQUEST_TENANT_ISSUER",
+            RequestError::TenantMismatch => "ERR_REQUEST_TENANT_MISMATCH",
         }
     }
 }
@@ -567,8 +614,15 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_JWT_CLAIM_INVALID",
     "ERR_JWT_AUDIENCE",
     "ERR_JWT_ISSUER",
+    "ERR_JWT_TYPE",
+    "ERR_JWT_OPTIONS",
     "ERR_POLICY_INVALID",
     "ERR_POLICY_REQUEST_INVALID",
     "ERR_POLICY_DENIED",
     "ERR_POLICY_TENANT_MISMATCH",
+    "ERR_REQUEST_SUBJECT_CLAIM",
+    "ERR_REQUEST_TENANT_CLAIM",
+    "ERR_REQUEST_TENANT_UNKNOWN",
+    "ERR_REQUEST_TENANT_ISSUER",
+    "ERR_REQUEST_TENANT_MISMATCH",
 ];

@@ -36,6 +36,7 @@ mod error;
 mod keyring;
 mod policy;
 mod record;
+mod request;
 mod sealed;
 mod tenant;
 mod token;
@@ -66,7 +67,7 @@ pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
     AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    PolicyError, SealedFieldError, SubjectError, TenantSealError, TokenError,
+    PolicyError, RequestError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{
     ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, PendingSeal,
@@ -82,6 +83,7 @@ pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
     RecordTarget, UnknownFields, plaintext_to_value, value_to_plaintext,
 };
+pub use request::{Principal, TenantIssuers};
 pub use sealed::{
     ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
 };
@@ -91,5 +93,6 @@ pub use tenant::{
 };
 pub use token::{
     Algorithm, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, KeySet, MAX_KEY_SET_LEN,
-    MAX_LEEWAY_SECS, VerificationOptions, VerifiedClaims, VerifiedJws, claim_names,
+    MAX_LEEWAY_SECS, TokenType, VerificationOptions, VerifiedClaims, VerifiedJws, Waivers,
+    claim_names,
 };

@@ -100,9 +100,20 @@ fn members(value: &JsValue, what: &str, allowed: &[&str]) -> Result<js_sys::Obje
     Ok(obj.clone())
 }
 
+/// The object's own member `name`, or `undefined`: never one inherited through the prototype
+/// chain, so a polluted `Object.prototype.subject` cannot change what is sealed.
+fn own_member(obj: &js_sys::Object, name: &str) -> Result<JsValue, JsValue> {
+    let key = JsValue::from_str(name);
+    if js_sys::Object::has_own(obj, &key) {
+        js_sys::Reflect::get(obj, &key)
+    } else {
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
 /// An optional string member (`undefined` and `null` are absent).
 fn string_member(obj: &js_sys::Object, what: &str, name: &str) -> Result<Option<String>, JsValue> {
-    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))?;
+    let v = own_member(obj, name)?;
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -118,7 +129,7 @@ fn required(obj: &js_sys::Object, what: &str, name: &str) -> Result<String, JsVa
 
 /// An optional boolean member, false when absent.
 fn bool_member(obj: &js_sys::Object, what: &str, name: &str) -> Result<bool, JsValue> {
-    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))?;
+    let v = own_member(obj, name)?;
     if v.is_undefined() || v.is_null() {
         return Ok(false);
     }
@@ -317,12 +328,12 @@ impl Keyring {
         let object = ObjectType::new(required(&o, WHAT, "object")?).or_throw()?;
         let field = FieldName::new(required(&o, WHAT, "field")?).or_throw()?;
         let mut spec = BlindIndexSpec::default();
-        let normalize = js_sys::Reflect::get(&o, &JsValue::from_str("normalize"))?;
+        let normalize = own_member(&o, "normalize")?;
         if !normalize.is_undefined() {
             // The schema parser's serde rules for normaliser names, through JSON text.
             spec.normalize = from_js(normalize, "blind index options.normalize")?;
         }
-        let bits = js_sys::Reflect::get(&o, &JsValue::from_str("bits"))?;
+        let bits = own_member(&o, "bits")?;
         if !bits.is_undefined() {
             spec.bits = bits
                 .as_f64()

@@ -18,12 +18,21 @@ struct OptionsArg {
     require_exp: Option<bool>,
     max_token_age_secs: Option<u32>,
     max_token_len: Option<u32>,
+    /// Explicit waivers of the issuer and audience checks (required by default).
+    #[serde(default)]
+    any_issuer: bool,
+    #[serde(default)]
+    any_audience: bool,
+    /// `"jwt"` (default), `"at+jwt"` (RFC 9068 access tokens only) or `"any"`.
+    token_type: Option<String>,
     /// The verification time, seconds since the epoch (the JS loader passes the clock).
     now: f64,
 }
 
 /// Verifies a compact JWS/JWT against a JWKS (JSON text) and returns its claims. `options`:
-/// `{ now, issuers?, audiences?, leewaySecs?, requireExp?, maxTokenAgeSecs?, maxTokenLen? }`.
+/// `{ now, issuers?, audiences?, anyIssuer?, anyAudience?, tokenType?, leewaySecs?,
+/// requireExp?, maxTokenAgeSecs?, maxTokenLen? }`. Issuer and audience are required unless
+/// waived (`anyIssuer`, `anyAudience`): otherwise `ERR_JWT_OPTIONS`.
 /// Throws `CrmGuardError` with the core's `ERR_JWT_*` / `ERR_JWS_*` / `ERR_JWKS_*` codes.
 #[wasm_bindgen(js_name = "__verifyToken")]
 pub fn verify_token(token: &str, jwks: &str, options: JsValue) -> Result<JsValue, JsValue> {
@@ -31,6 +40,16 @@ pub fn verify_token(token: &str, jwks: &str, options: JsValue) -> Result<JsValue
     if !(o.now >= 0.0 && o.now.is_finite()) {
         return Err(type_error("options.now must be seconds since the epoch"));
     }
+    let token_type = match o.token_type.as_deref() {
+        None | Some("jwt") => crmguard_core::TokenType::Jwt,
+        Some("at+jwt") => crmguard_core::TokenType::AccessToken,
+        Some("any") => crmguard_core::TokenType::Any,
+        Some(_) => {
+            return Err(type_error(
+                "options.tokenType must be \"jwt\", \"at+jwt\" or \"any\"",
+            ));
+        }
+    };
     let defaults = crmguard_core::VerificationOptions::default();
     let opts = crmguard_core::VerificationOptions {
         max_token_len: o
@@ -41,6 +60,11 @@ pub fn verify_token(token: &str, jwks: &str, options: JsValue) -> Result<JsValue
         allowed_issuers: o.issuers,
         allowed_audiences: o.audiences,
         max_token_age_secs: o.max_token_age_secs.map(u64::from),
+        token_type,
+        waive: crmguard_core::Waivers {
+            issuer: o.any_issuer,
+            audience: o.any_audience,
+        },
     };
     let keys = crmguard_core::KeySet::from_json(jwks).or_throw()?;
     // Checked above: finite and non-negative; whole seconds are what the core compares.

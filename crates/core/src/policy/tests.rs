@@ -28,8 +28,12 @@ fn caller(extra: Value) -> VerifiedClaims {
         }
     }
     let token = signer.token(Algorithm::Hs256, r#"{"alg":"HS256"}"#, &claims.to_string());
-    set.verify_jwt(&token, &VerificationOptions::default(), NOW)
-        .unwrap()
+    set.verify_jwt(
+        &token,
+        &VerificationOptions::waive_issuer_and_audience(),
+        NOW,
+    )
+    .unwrap()
 }
 
 fn request(object: &str, action: Action) -> AuthorizationRequest {

@@ -15,8 +15,10 @@ pub const MAX_LEEWAY_SECS: u64 = 300;
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 64 * 1024;
 
 /// What a token must satisfy besides its signature. `Default` is the secure setting: `exp`
-/// required, 60 s leeway, 64 KiB limit, no issuer or audience restriction (set them when the
-/// deployment has them; an empty list means "not checked").
+/// required, 60 s leeway, 64 KiB limit, `typ` absent or a JWT media type, and issuer and
+/// audience **required**: with no allowed issuer (audience) configured, every token is
+/// refused with `ERR_JWT_OPTIONS` unless the check is explicitly waived ([`Waivers`]), so a
+/// forgotten setting never means "any issuer".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerificationOptions {
@@ -27,12 +29,62 @@ pub struct VerificationOptions {
     pub leeway_secs: u64,
     /// Whether a token without `exp` is refused.
     pub require_exp: bool,
-    /// If not empty, `iss` must be one of these.
+    /// `iss` must be one of these (none: refused, unless [`Waivers::issuer`]).
     pub allowed_issuers: Vec<String>,
-    /// If not empty, `aud` (a string or an array of strings) must name one of these.
+    /// `aud` (a string or an array of strings) must name one of these (none: refused, unless
+    /// [`Waivers::audience`]).
     pub allowed_audiences: Vec<String>,
     /// If set, `iat` is required and the token must not be older than this many seconds.
     pub max_token_age_secs: Option<u64>,
+    /// Which `typ` header values are accepted.
+    pub token_type: TokenType,
+    /// Checks deliberately switched off.
+    pub waive: Waivers,
+}
+
+/// Which tokens, by their `typ` header (RFC 7515 4.1.9: a media type, compared without case,
+/// `application/` optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `typ` absent, `JWT`, or `at+jwt`; anything else (`dpop+jwt`, `logout+jwt`,
+    /// `secevent+jwt`, ...) is another kind of token and refused.
+    #[default]
+    Jwt,
+    /// RFC 9068 JWT access tokens: `typ` must be `at+jwt` (so an ID token, `typ: JWT`, of
+    /// the same IdP is refused).
+    AccessToken,
+    /// Not checked.
+    Any,
+}
+
+impl TokenType {
+    /// Whether a token whose header has `typ` is accepted.
+    pub fn accepts(self, typ: Option<&str>) -> bool {
+        let media = typ.map(|t| {
+            let t = t.to_ascii_lowercase();
+            t.strip_prefix("application/")
+                .map(str::to_owned)
+                .unwrap_or(t)
+        });
+        match (self, media.as_deref()) {
+            (TokenType::Any, _) => true,
+            (TokenType::Jwt, None | Some("jwt" | "at+jwt")) => true,
+            (TokenType::AccessToken, Some("at+jwt")) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Checks of [`VerificationOptions`] that are off only when said so here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Waivers {
+    /// Accept any issuer (a deployment that binds tenants to issuers elsewhere).
+    pub issuer: bool,
+    /// Accept any audience (never right for a resource server shared by several APIs).
+    pub audience: bool,
 }
 
 impl Default for VerificationOptions {
@@ -44,11 +96,52 @@ impl Default for VerificationOptions {
             allowed_issuers: Vec::new(),
             allowed_audiences: Vec::new(),
             max_token_age_secs: None,
+            token_type: TokenType::Jwt,
+            waive: Waivers::default(),
         }
     }
 }
 
 impl VerificationOptions {
+    /// Refuses options that leave a required check unconfigured: a forgotten issuer or
+    /// audience setting fails every token loudly instead of accepting any.
+    pub fn check(&self) -> Result<(), crate::Error> {
+        if self.allowed_issuers.is_empty() && !self.waive.issuer {
+            return Err(TokenError::Options(
+                "no allowed issuer is configured and the issuer check is not waived",
+            )
+            .into());
+        }
+        if self.allowed_audiences.is_empty() && !self.waive.audience {
+            return Err(TokenError::Options(
+                "no allowed audience is configured and the audience check is not waived",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The defaults for an API: tokens from `issuers` for `audiences`.
+    pub fn for_api(issuers: &[&str], audiences: &[&str]) -> Self {
+        Self {
+            allowed_issuers: issuers.iter().map(|s| (*s).to_owned()).collect(),
+            allowed_audiences: audiences.iter().map(|s| (*s).to_owned()).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The defaults with the issuer and audience checks waived (tests, and tokens whose
+    /// issuer and audience are checked by the caller).
+    pub fn waive_issuer_and_audience() -> Self {
+        Self {
+            waive: Waivers {
+                issuer: true,
+                audience: true,
+            },
+            ..Self::default()
+        }
+    }
+
     /// The leeway actually applied: the configured one, capped at [`MAX_LEEWAY_SECS`].
     pub fn effective_leeway_secs(&self) -> u64 {
         self.leeway_secs.min(MAX_LEEWAY_SECS)
@@ -217,7 +310,7 @@ impl KeySet {
     /// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.\
     ///     eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.\
     ///     dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    /// let options = VerificationOptions::default();
+    /// let options = VerificationOptions::waive_issuer_and_audience();
     /// let claims = keys.verify_jwt(token, &options, 1_300_819_000)?;
     /// assert_eq!(claims.issuer(), Some("joe"));
     /// let later = keys.verify_jwt(token, &options, 1_764_400_000);
@@ -230,7 +323,16 @@ impl KeySet {
         options: &VerificationOptions,
         now_unix_secs: u64,
     ) -> Result<VerifiedClaims, crate::Error> {
+        options.check()?;
         let jws = self.verify_jws_inner(token, options.max_token_len)?;
+        let typ = match jws.header().get("typ") {
+            None => None,
+            Some(Value::String(t)) => Some(t.as_str()),
+            Some(_) => return Err(TokenError::Malformed("typ is not a string").into()),
+        };
+        if !options.token_type.accepts(typ) {
+            return Err(TokenError::Type.into());
+        }
         let claims = unique_object(jws.payload()).ok_or(TokenError::Malformed(
             "the payload is not a JSON object with unique member names",
         ))?;

@@ -26,8 +26,8 @@ mod roca;
 
 pub use algorithm::Algorithm;
 pub use claims::{
-    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY_SECS, VerificationOptions,
-    VerifiedClaims, claim_names,
+    DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY_SECS, TokenType, VerificationOptions,
+    VerifiedClaims, Waivers, claim_names,
 };
 pub use jwks::{KeySet, MAX_KEY_SET_LEN};
 pub use jws::VerifiedJws;

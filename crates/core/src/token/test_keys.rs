@@ -154,3 +154,26 @@ impl TestSigner {
 pub(crate) fn jwks(keys: &[Value]) -> String {
     json!({ "keys": keys }).to_string()
 }
+
+/// `claims` (with `exp` far ahead when absent) as they come out of verifying an HS256 token
+/// signed with the test secret: for tests of code that takes [`crate::VerifiedClaims`].
+pub(crate) fn hs256_verified(claims: &Value) -> crate::VerifiedClaims {
+    let signer = TestSigner::hmac();
+    let mut claims = claims.clone();
+    if let Some(map) = claims.as_object_mut() {
+        map.entry("exp").or_insert(json!(4_000_000_000u64));
+    }
+    let token = signer.token(
+        Algorithm::Hs256,
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &claims.to_string(),
+    );
+    let keys = crate::KeySet::from_json(&jwks(&[signer.jwk(None, Some(Algorithm::Hs256))]))
+        .expect("the test key set parses");
+    keys.verify_jwt(
+        &token,
+        &crate::VerificationOptions::waive_issuer_and_audience(),
+        1_764_400_000,
+    )
+    .expect("the test token verifies")
+}

@@ -155,7 +155,7 @@ fn every_algorithm_round_trips_and_a_flipped_bit_fails() {
             let header = format!(r#"{{"alg":"{}","kid":"k"}}"#, alg.name());
             let t = signer.token(alg, &header, &claims(json!({})));
             let v = set
-                .verify_jwt(&t, &VerificationOptions::default(), NOW)
+                .verify_jwt(&t, &VerificationOptions::waive_issuer_and_audience(), NOW)
                 .unwrap();
             assert_eq!(v.algorithm(), alg);
             let mut seg = segments(&t);
@@ -163,7 +163,11 @@ fn every_algorithm_round_trips_and_a_flipped_bit_fails() {
             sig[3] ^= 0x01;
             seg[2] = b64url_encode(&sig);
             assert_eq!(
-                code(set.verify_jwt(&seg.join("."), &VerificationOptions::default(), NOW)),
+                code(set.verify_jwt(
+                    &seg.join("."),
+                    &VerificationOptions::waive_issuer_and_audience(),
+                    NOW
+                )),
                 "ERR_JWS_SIGNATURE",
                 "{alg}"
             );
@@ -791,4 +795,82 @@ proptest! {
         let f = fixture();
         prop_assert!(f.sym.verify_jwt(&s, &f.opts, NOW).is_err());
     }
+}
+
+#[test]
+fn issuer_and_audience_are_required_unless_waived() {
+    // Before: an empty list meant "not checked", so a deployment that forgot --issuer
+    // accepted tokens of any issuer, and one that forgot --audience tokens for any API.
+    let f = fixture();
+    let t = f
+        .hmac
+        .token(Algorithm::Hs256, r#"{"alg":"HS256"}"#, &claims(json!({})));
+    let default = VerificationOptions::default();
+    assert_eq!(code(f.sym.verify_jwt(&t, &default, NOW)), "ERR_JWT_OPTIONS");
+    let issuer_only = VerificationOptions {
+        allowed_issuers: vec!["https://idp.example".into()],
+        ..VerificationOptions::default()
+    };
+    assert_eq!(
+        code(f.sym.verify_jwt(&t, &issuer_only, NOW)),
+        "ERR_JWT_OPTIONS"
+    );
+    let waived = VerificationOptions {
+        waive: super::Waivers {
+            audience: true,
+            ..super::Waivers::default()
+        },
+        ..issuer_only
+    };
+    assert_eq!(code(f.sym.verify_jwt(&t, &waived, NOW)), "OK");
+    assert_eq!(code(f.sym.verify_jwt(&t, &f.opts, NOW)), "OK");
+    assert_eq!(
+        code(
+            f.sym
+                .verify_jwt(&t, &VerificationOptions::waive_issuer_and_audience(), NOW)
+        ),
+        "OK"
+    );
+}
+
+#[test]
+fn typ_says_what_kind_of_token_it_is() {
+    let f = fixture();
+    let with_typ = |typ: Option<&str>| {
+        let header = match typ {
+            Some(t) => format!(r#"{{"alg":"HS256","typ":"{t}"}}"#),
+            None => r#"{"alg":"HS256"}"#.to_owned(),
+        };
+        f.hmac.token(Algorithm::Hs256, &header, &claims(json!({})))
+    };
+    let access = VerificationOptions {
+        token_type: super::TokenType::AccessToken,
+        ..f.opts.clone()
+    };
+    let mut ran = 0;
+    for (typ, default, rfc9068) in [
+        (None, "OK", "ERR_JWT_TYPE"),
+        (Some("JWT"), "OK", "ERR_JWT_TYPE"),
+        (Some("application/jwt"), "OK", "ERR_JWT_TYPE"),
+        (Some("at+jwt"), "OK", "OK"),
+        (Some("application/AT+JWT"), "OK", "OK"),
+        (Some("dpop+jwt"), "ERR_JWT_TYPE", "ERR_JWT_TYPE"),
+        (Some("logout+jwt"), "ERR_JWT_TYPE", "ERR_JWT_TYPE"),
+        (Some("secevent+jwt"), "ERR_JWT_TYPE", "ERR_JWT_TYPE"),
+    ] {
+        let t = with_typ(typ);
+        assert_eq!(code(f.sym.verify_jwt(&t, &f.opts, NOW)), default, "{typ:?}");
+        assert_eq!(code(f.sym.verify_jwt(&t, &access, NOW)), rfc9068, "{typ:?}");
+        ran += 1;
+    }
+    assert_eq!(ran, 8);
+    let numeric = f.hmac.token(
+        Algorithm::Hs256,
+        r#"{"alg":"HS256","typ":7}"#,
+        &claims(json!({})),
+    );
+    assert_eq!(
+        code(f.sym.verify_jwt(&numeric, &f.opts, NOW)),
+        "ERR_JWT_MALFORMED"
+    );
 }
