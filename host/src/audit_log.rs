@@ -526,13 +526,8 @@ impl AuditLog {
             return Ok(());
         };
         let hp = head_path(&self.path);
-        let tmp = with_suffix(&hp, ".tmp");
-        let mut f = File::create(&tmp).map_err(io_err(tmp.display()))?;
-        f.write_all(format!("{}\n", c.to_line()).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(io_err(tmp.display()))?;
-        fs::rename(&tmp, &hp).map_err(io_err(hp.display()))?;
-        sync_dir(&self.path)
+        crate::files::replace_file(&hp, format!("{}\n", c.to_line()).as_bytes())
+            .map_err(io_err(hp.display()))
     }
 
     /// Writes a checkpoint over everything appended and commits it. `None` if the log is

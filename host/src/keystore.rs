@@ -1,11 +1,11 @@
 //! The keyring file on disk: master-key lookup, cleartext opt-in, locking and atomic writes.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use crmguard_core::{Key256, Keyring, SystemEntropy, parse_master_key};
+use crmguard_host::files::{Replace, write_file};
 
 use crate::failure::Failure;
 
@@ -108,6 +108,11 @@ impl KeyringOpts {
 }
 
 impl LoadedKeyring {
+    /// The master key the keyring was unlocked with (none for a cleartext keyring).
+    pub(crate) fn master(&self) -> Option<&Key256> {
+        self.master.as_ref()
+    }
+
     /// Writes the keyring back in the protection it was read with.
     pub(crate) fn save(&self) -> Result<(), Failure> {
         let text = if self.cleartext {
@@ -131,44 +136,22 @@ fn lock_path(p: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it over `path` and
-/// syncs the directory: a crash leaves either the old or the new file, never a torn one.
-/// With `create_new`, fails if `path` exists.
+/// Writes `bytes` to `path` crash-safely and race-free ([`crmguard_host::files`]); with
+/// `create_new`, fails if `path` exists (atomically: no check-then-rename window).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8], create_new: bool) -> Result<(), Failure> {
-    if create_new && path.exists() {
-        return Err(Failure::new(
-            "ERR_IO",
-            format!("{} already exists; refusing to overwrite", display(path)),
-        ));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    let replace = if create_new {
+        Replace::Refuse
+    } else {
+        Replace::Allow
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let result = (|| {
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(&dir) {
-            d.sync_all()?;
+    write_file(path, bytes, replace).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists && create_new {
+            Failure::new(
+                "ERR_IO",
+                format!("{} already exists; refusing to overwrite", display(path)),
+            )
+        } else {
+            Failure::io(&display(path), e)
         }
-        Ok(())
-    })();
-    result.map_err(|e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        Failure::io(&display(path), e)
     })
 }

@@ -18,20 +18,34 @@
 //! `audit` imports are served likewise by the tokens and audit components ([`Services`]).
 //!
 //! ```no_run
-//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, Services, StaticKeys};
+//! use crmguard_core::{ClaimNames, KeySet, Principal, TenantId, TenantIssuers, VerificationOptions};
+//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, Services, TenantKeyrings};
 //! use std::sync::Arc;
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
 //! let dir = PluginsDir::new("plugins");
-//! // The tenant's keyring in cleartext form, e.g. `Keyring::to_cleartext_json()`.
-//! let keyring = std::fs::read_to_string("keyring.json")?;
-//! let keys = Arc::new(StaticKeys::new(keyring.into()));
+//! // Each tenant's keyring in cleartext form, e.g. `Keyring::to_cleartext_json()`.
+//! let keyring = std::fs::read_to_string("acme-keyring.json")?;
+//! let keys = Arc::new(TenantKeyrings::new().with(TenantId::new("acme")?, keyring.into()));
 //! let services = Services::new(host.load_crypto(&dir.manifest("crypto")?, keys)?)
 //!     .with_tokens(host.load_tokens(&dir.manifest("tokens")?)?)
 //!     .with_audit(host.load_audit(&dir.manifest("audit")?)?);
 //! let plugin = host.load_plugin(&dir.manifest("reference")?)?;
-//! // The principal in the request must come from a verified token (as `crmguard run` does).
-//! let request: AccessRequest = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
+//! // The caller, and with it the tenant, comes from a verified token (as `crmguard run` does).
+//! let jwks = KeySet::from_json(&std::fs::read_to_string("jwks.json")?)?;
+//! let options = VerificationOptions::for_api(&["https://idp.example.com"], &["crm-api"]);
+//! let claims = jwks.verify_jwt(&std::fs::read_to_string("token.jwt")?, &options, 1_764_400_100)?;
+//! let principal = Principal::from_verified(&claims, &ClaimNames::default(), &TenantIssuers::any())?;
+//! let record = serde_json::from_str(&std::fs::read_to_string("record.json")?)?;
+//! let request = AccessRequest {
+//!     principal,
+//!     action: "read".into(),
+//!     object: "contact".into(),
+//!     record_id: "0042".into(),
+//!     subject: None,
+//!     time: None,
+//!     record,
+//! };
 //! let outcome = host.decide(&plugin, &services, &request);
 //! println!("{}", outcome.to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -39,11 +53,12 @@
 #![deny(missing_docs)]
 
 pub mod audit_log;
+pub mod files;
 mod plugins;
 
 pub use plugins::{
-    AccessRequest, AuditComponent, AuditSession, Capability, CryptoComponent, CryptoSession,
-    HostConfig, KeySource, LogLine, LogSummary, Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin,
-    PluginError, PluginHost, PluginsDir, Principal, Services, StaticKeys, TokensComponent,
-    TokensSession, Verdict, World,
+    AccessRequest, ArtifactCache, AuditComponent, AuditSession, CacheKey, Capability,
+    CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine, LogSummary, Manifest, Outcome,
+    PLUGIN_ERROR_CODES, Plugin, PluginError, PluginHost, PluginsDir, Services, TenantKeyrings,
+    TokensComponent, TokensSession, Verdict, World,
 };

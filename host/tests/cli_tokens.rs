@@ -32,11 +32,36 @@ fn token() -> Vec<u8> {
     std::fs::read(example("token.jwt")).unwrap()
 }
 
+/// `token verify` with the example IdP's issuer and audience unless `extra` sets its own.
 fn verify(extra: &[&str], stdin: &[u8]) -> Output {
     let jwks = example("jwks.json");
     let mut args = vec!["token", "verify", "--jwks", jwks.as_str()];
+    if !extra.iter().any(|a| a.ends_with("issuer")) {
+        args.extend(["--issuer", "https://idp.example.com"]);
+    }
+    if !extra.iter().any(|a| a.ends_with("audience")) {
+        args.extend(["--audience", "crm-api"]);
+    }
     args.extend_from_slice(extra);
     run(&args, stdin)
+}
+
+#[test]
+fn issuer_and_audience_are_required_unless_waived() {
+    // Before: without --issuer and --audience any issuer's token for any API was accepted.
+    let t = token();
+    let jwks = example("jwks.json");
+    let bare = ["token", "verify", "--jwks", jwks.as_str(), "--now", NOW];
+    assert_fails_with(&run(&bare, &t), "ERR_JWT_OPTIONS");
+    let only_issuer = [&bare[..], &["--issuer", "https://idp.example.com"]].concat();
+    assert_fails_with(&run(&only_issuer, &t), "ERR_JWT_OPTIONS");
+    let waived = [&bare[..], &["--any-issuer", "--any-audience"]].concat();
+    assert!(run(&waived, &t).status.success());
+    // The example token is an ordinary JWT (typ JWT), not an RFC 9068 access token.
+    assert_fails_with(
+        &verify(&["--now", NOW, "--access-token"], &t),
+        "ERR_JWT_TYPE",
+    );
 }
 
 /// Exit 1 and exactly one stderr line that starts with `code: `.
@@ -128,6 +153,8 @@ fn verify_failures_have_stable_codes() {
             "verify",
             "--jwks",
             bad_jwks.to_str().unwrap(),
+            "--any-issuer",
+            "--any-audience",
             "--now",
             NOW,
         ],
@@ -248,6 +275,10 @@ fn every_decision_allow_or_deny_is_audited_without_field_values() {
                 &jwks,
                 "--request",
                 &request,
+                "--issuer",
+                "https://idp.example.com",
+                "--audience",
+                "crm-api",
                 "--now",
                 NOW,
                 "--audit-log",

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
+use crmguard_core::{ClaimNames, Key256, Principal, TenantId, TenantIssuers};
 use crmguard_host::{
-    AccessRequest, Capability, HostConfig, PluginError, PluginHost, PluginsDir, Principal,
-    Services, StaticKeys, World,
+    AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, Outcome, PluginError,
+    PluginHost, PluginsDir, Services, TenantKeyrings, World,
 };
 use serde_json::{Map, Value, json};
 
@@ -35,9 +36,15 @@ impl DirOpts {
         PluginsDir::new(&self.plugins)
     }
 
-    fn host(&self) -> Result<PluginHost, Failure> {
+    /// The plugin host. With the keyring's master key, compiled artifacts are cached in
+    /// `<plugins>/.cache` under a tag key derived from it; without one nothing is cached,
+    /// since an unauthenticated artifact is never loaded.
+    fn host(&self, master: Option<&Key256>) -> Result<PluginHost, Failure> {
         Ok(PluginHost::new(HostConfig {
-            cache_dir: Some(self.plugins.join(".cache")),
+            cache: master.map(|m| ArtifactCache {
+                dir: self.plugins.join(".cache"),
+                key: CacheKey::derive(m.expose_secret()),
+            }),
             ..HostConfig::default()
         })?)
     }
@@ -113,7 +120,7 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
                     GrantArg::Clocks => Capability::Clocks,
                 })
                 .collect();
-            let host = dir.host()?;
+            let host = dir.host(None)?;
             let m = dir.dir().add(&name, &version, world, &component, caps)?;
             if let Err(e) = host.verify(&m) {
                 // Leave nothing behind that a later run could load.
@@ -159,7 +166,7 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
             Ok(())
         }
         PluginCommand::Verify { dir, name } => {
-            let host = dir.host()?;
+            let host = dir.host(None)?;
             let manifests = match name {
                 Some(n) => vec![dir.dir().manifest(&n)],
                 None => dir.dir().list()?,
@@ -218,11 +225,39 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     verify: VerifyOpts,
     #[command(flatten)]
+    tenants: TenantOpts,
+    #[command(flatten)]
     audit: DecisionAuditOpts,
 }
 
+/// Where tenants have their own identity providers.
+#[derive(Args)]
+pub(crate) struct TenantOpts {
+    /// `TENANT=ISSUER`: only ISSUER may speak for TENANT (repeat per tenant and IdP). With
+    /// any given, a token naming a tenant not listed is refused.
+    #[arg(long = "tenant-issuer", value_name = "TENANT=ISSUER")]
+    tenant_issuers: Vec<String>,
+}
+
+impl TenantOpts {
+    fn issuers(&self) -> Result<TenantIssuers, Failure> {
+        self.tenant_issuers
+            .iter()
+            .try_fold(TenantIssuers::any(), |acc, pair| {
+                let (tenant, issuer) = pair.split_once('=').ok_or_else(|| {
+                    request_error(format!("--tenant-issuer {pair:?}: expected TENANT=ISSUER"))
+                })?;
+                Ok(acc.with(
+                    TenantId::new(tenant).map_err(crmguard_core::Error::from)?,
+                    issuer,
+                ))
+            })
+    }
+}
+
 /// The request file of `crmguard run`: the library's request with a bearer token in place of
-/// the principal, which the host derives from the verified claims.
+/// the principal, which the host derives from the verified claims. `tenant` is the tenant
+/// whose record the CRM is asking about; it must be the caller's own.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunRequest {
@@ -265,24 +300,6 @@ fn one_of<T>(
     }
 }
 
-/// The principal of verified `claims`: `sub`, and the roles claim as an array of strings or
-/// a space-separated string.
-fn principal(claims: Map<String, Value>) -> Principal {
-    let roles = crmguard_core::claim_names(&claims, "roles")
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    Principal {
-        subject: claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned(),
-        roles,
-        claims,
-    }
-}
-
 /// Prints the outcome (decision, the record as the caller may see it, field actions, the
 /// plugin's log, and the audit record when a log is named) as JSON. A deny is an answer, not
 /// a failure: exit status 0. A token that does not verify is a failure (its `ERR_JWT_*`
@@ -296,24 +313,14 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
     let record = one_of("record", file.record, args.record.as_ref(), |t| {
         serde_json::from_str(&t).map_err(|e| request_error(format!("record: {e}")))
     })?;
-    let jwks = read_file(&args.verify.jwks)?;
     let now = args.verify.now.unwrap_or_else(crate::keystore::now);
-
-    let host = args.dir.host()?;
-    let dir = args.dir.dir();
-    let tokens = host.load_tokens(&dir.manifest(&args.tokens)?)?;
-    let claims = tokens
-        .session()?
-        .verify(&token, &jwks, &args.verify.options(), now)?;
-    let claims: Map<String, Value> = serde_json::from_str(&claims).map_err(|e| {
-        Failure::new(
-            "ERR_PLUGIN_OUTPUT",
-            format!("the tokens component returned claims that are not a JSON object: {e}"),
-        )
-    })?;
+    // The trusted host verifies the token (crmguard-core, natively) and binds the caller and
+    // the caller's tenant before anything untrusted runs.
+    let claims = args.verify.verify(&token)?;
+    let principal =
+        Principal::from_verified(&claims, &ClaimNames::default(), &args.tenants.issuers()?)?;
     let request = AccessRequest {
-        tenant: file.tenant,
-        principal: principal(claims),
+        principal,
         action: file.action,
         object: file.object,
         record_id: file.record_id,
@@ -321,19 +328,12 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
         time: Some(now),
         record,
     };
-
-    let keyring = args.keyring.load()?;
-    let keys = Arc::new(StaticKeys::new(keyring.keyring.to_cleartext_json()));
-    let mut services =
-        Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?).with_tokens(tokens);
-    match dir.manifest(&args.audit_component) {
-        Ok(m) => services = services.with_audit(host.load_audit(&m)?),
-        // Optional: a plugin calling `audit` then gets ERR_PLUGIN_LINK from that call.
-        Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => {}
-        Err(e) => return Err(e.into()),
-    }
-    let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
-    let outcome = host.decide(&plugin, &services, &request);
+    // A request for another tenant than the caller's is denied here: no plugin runs, no key
+    // is touched, and the deny is audited under the caller's own tenant.
+    let outcome = match request.principal.check_tenant(&file.tenant) {
+        Err(e) => Outcome::refused(&e),
+        Ok(()) => decide_in_plugin(&args, &request)?,
+    };
     // Recorded before anything is shown: an unrecordable decision is not acted on.
     let event = outcome.audit_event(&request, &args.plugin);
     let audit = match record_decision(&args.audit, &event)? {
@@ -347,4 +347,42 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
         .map_err(|e| Failure::new("ERR_IO", format!("serializing the outcome: {e}")))?;
     println!("{text}");
     Ok(())
+}
+
+/// Loads the components and runs the plugin on `request`. The keyring serves the request's
+/// tenant (the caller's) and no other.
+fn decide_in_plugin(args: &RunArgs, request: &AccessRequest) -> Result<Outcome, Failure> {
+    let keyring = args.keyring.load()?;
+    let host = args.dir.host(keyring.master())?;
+    let dir = args.dir.dir();
+    let keys = Arc::new(TenantKeyrings::new().with(
+        request.tenant().clone(),
+        keyring.keyring.to_cleartext_json(),
+    ));
+    let mut services = Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?);
+    // Optional: a plugin calling `tokens` or `audit` without its component gets
+    // ERR_PLUGIN_LINK from that call.
+    for (name, add) in [
+        (&args.tokens, ServiceKind::Tokens),
+        (&args.audit_component, ServiceKind::Audit),
+    ] {
+        match dir.manifest(name) {
+            Ok(m) => {
+                services = match add {
+                    ServiceKind::Tokens => services.with_tokens(host.load_tokens(&m)?),
+                    ServiceKind::Audit => services.with_audit(host.load_audit(&m)?),
+                }
+            }
+            Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
+    Ok(host.decide(&plugin, &services, request))
+}
+
+#[derive(Clone, Copy)]
+enum ServiceKind {
+    Tokens,
+    Audit,
 }

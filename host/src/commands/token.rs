@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use crmguard_core::{KeySet, TokenError, VerificationOptions, VerifiedClaims};
+use crmguard_core::{KeySet, TokenError, TokenType, VerificationOptions, VerifiedClaims, Waivers};
 
 use crate::failure::{CmdResult, Failure};
 
@@ -22,12 +22,24 @@ pub(crate) struct VerifyOpts {
     /// The JSON Web Key Set (RFC 7517) holding the verification keys.
     #[arg(long, value_name = "FILE")]
     pub(crate) jwks: PathBuf,
-    /// An accepted issuer (`iss`); repeat for several. None given: not checked.
+    /// An accepted issuer (`iss`); repeat for several. Required (ERR_JWT_OPTIONS) unless
+    /// --any-issuer.
     #[arg(long = "issuer", value_name = "ISS")]
     pub(crate) issuers: Vec<String>,
-    /// An accepted audience (`aud`); repeat for several. None given: not checked.
+    /// An accepted audience (`aud`); repeat for several. Required (ERR_JWT_OPTIONS) unless
+    /// --any-audience.
     #[arg(long = "audience", value_name = "AUD")]
     pub(crate) audiences: Vec<String>,
+    /// Accept tokens of any issuer (an explicit waiver of the issuer check).
+    #[arg(long, conflicts_with = "issuers")]
+    pub(crate) any_issuer: bool,
+    /// Accept tokens for any audience (an explicit waiver of the audience check).
+    #[arg(long, conflicts_with = "audiences")]
+    pub(crate) any_audience: bool,
+    /// Accept RFC 9068 JWT access tokens only (`typ: at+jwt`): ID tokens and other JWTs of
+    /// the same IdP are refused with ERR_JWT_TYPE.
+    #[arg(long)]
+    pub(crate) access_token: bool,
     /// Clock skew allowed on exp, nbf and iat, in seconds (0 to 300).
     #[arg(long, value_name = "SECS", default_value_t = crmguard_core::DEFAULT_LEEWAY_SECS,
           value_parser = clap::value_parser!(u64).range(0..=crmguard_core::MAX_LEEWAY_SECS))]
@@ -48,6 +60,15 @@ impl VerifyOpts {
             allowed_issuers: self.issuers.clone(),
             allowed_audiences: self.audiences.clone(),
             max_token_age_secs: self.max_age,
+            token_type: if self.access_token {
+                TokenType::AccessToken
+            } else {
+                TokenType::Jwt
+            },
+            waive: Waivers {
+                issuer: self.any_issuer,
+                audience: self.any_audience,
+            },
             ..VerificationOptions::default()
         }
     }

@@ -50,6 +50,11 @@ pub(crate) const MEMORY: &str = "ERR_PLUGIN_MEMORY";
 /// The plugin returned a decision the host cannot use (unknown fields, invalid JSON,
 /// oversized, or an error without a stable code).
 pub(crate) const OUTPUT: &str = "ERR_PLUGIN_OUTPUT";
+/// The plugin called a host function its sandbox refuses (e.g. waiting on a timer).
+pub(crate) const CAPABILITY: &str = "ERR_PLUGIN_CAPABILITY";
+/// The plugin's crypto call named another record or data subject than the request's, or
+/// went over the request's budget of such calls.
+pub(crate) const SCOPE: &str = "ERR_PLUGIN_SCOPE";
 /// The plugin asked for another tenant's data.
 pub(crate) const TENANT: &str = "ERR_PLUGIN_TENANT";
 /// The request given to the host is not valid.
@@ -61,6 +66,6 @@ pub(crate) const IO: &str = "ERR_IO";
 
 /// Every code the plugin host can return on its own.
 pub const PLUGIN_ERROR_CODES: &[&str] = &[
-    MANIFEST, NOT_FOUND, DIGEST, WORLD, INVALID, LINK, TRAP, TIMEOUT, MEMORY, OUTPUT, TENANT,
-    REQUEST, ENGINE, IO,
+    MANIFEST, NOT_FOUND, DIGEST, WORLD, INVALID, LINK, TRAP, TIMEOUT, MEMORY, CAPABILITY, SCOPE,
+    OUTPUT, TENANT, REQUEST, ENGINE, IO,
 ];

@@ -2,12 +2,13 @@
 //! built once, components pre-instantiated at load, and a fresh store and instance per
 //! request.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crmguard_core::TenantId;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -19,11 +20,12 @@ use super::bindings::crypto::{self, Crypto, CryptoPre};
 use super::bindings::plugin::crmguard::guard::{fields, logging, types};
 use super::bindings::plugin::{PolicyPlugin, PolicyPluginPre};
 use super::bindings::tokens::TokenVerifierPre;
-use super::cache;
+use super::cache::{self, ArtifactCache};
 use super::error::{self, PluginError};
 use super::manifest::{Capability, Manifest, World};
 use super::request::{self, AccessRequest, LogLine, Outcome};
-use super::sandbox::{self, LimitExceeded, Limits};
+use super::sandbox::{self, LimitExceeded, Limits, Refused, SandboxClock, Sandboxed};
+use super::scope::{Call, Scope};
 use super::services::{
     AuditComponent, AuditSession, PureState, Services, TokensComponent, TokensSession,
 };
@@ -43,8 +45,9 @@ pub struct HostConfig {
     pub table_elements: usize,
     /// Requests in flight at once (pool slots). Default 32.
     pub max_concurrent: u32,
-    /// Where precompiled artifacts are cached (none: compile at every load).
-    pub cache_dir: Option<PathBuf>,
+    /// Where precompiled artifacts are cached, and the key that authenticates them (none:
+    /// compile at every load). An artifact without a valid tag is never loaded.
+    pub cache: Option<ArtifactCache>,
     /// Log lines kept per request. Default 64.
     pub max_log_lines: usize,
 }
@@ -56,7 +59,7 @@ impl Default for HostConfig {
             memory_bytes: 16 << 20,
             table_elements: 20_000,
             max_concurrent: 32,
-            cache_dir: None,
+            cache: None,
             max_log_lines: 64,
         }
     }
@@ -65,36 +68,49 @@ impl Default for HostConfig {
 /// The longest log line kept, in bytes.
 const MAX_LOG_LINE: usize = 1024;
 
-/// Where the crypto component gets key material: the tenant's keyring in its cleartext file
-/// form. Only the crypto component's store is linked to it.
+/// Where the crypto component gets key material: each tenant's own keyring in its cleartext
+/// file form. Only the crypto component's store is linked to it, and a session asks only for
+/// the tenant of its request.
 pub trait KeySource: Send + Sync {
-    /// The keyring of `tenant`.
-    fn keyring(&self, tenant: &str) -> Result<Zeroizing<String>, PluginError>;
+    /// The keyring of `tenant`; a tenant it does not serve is refused (`ERR_PLUGIN_TENANT`).
+    fn keyring(&self, tenant: &TenantId) -> Result<Zeroizing<String>, PluginError>;
 }
 
-/// A [`KeySource`] serving one keyring document for every tenant (the CLI's keyring file).
-pub struct StaticKeys {
-    text: Zeroizing<String>,
+/// A [`KeySource`] holding one keyring per tenant, and nothing for any other tenant.
+#[derive(Default)]
+pub struct TenantKeyrings {
+    by_tenant: BTreeMap<TenantId, Zeroizing<String>>,
 }
 
-impl StaticKeys {
-    /// Serves `cleartext_keyring` (a keyring file in cleartext form).
-    pub fn new(cleartext_keyring: Zeroizing<String>) -> Self {
-        Self {
-            text: cleartext_keyring,
-        }
+impl TenantKeyrings {
+    /// Serves no tenant yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves `cleartext_keyring` (a keyring file in cleartext form) to `tenant` only.
+    pub fn with(mut self, tenant: TenantId, cleartext_keyring: Zeroizing<String>) -> Self {
+        self.by_tenant.insert(tenant, cleartext_keyring);
+        self
     }
 }
 
-impl core::fmt::Debug for StaticKeys {
+impl core::fmt::Debug for TenantKeyrings {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("StaticKeys(..)")
+        f.debug_struct("TenantKeyrings")
+            .field("tenants", &self.by_tenant.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
 }
 
-impl KeySource for StaticKeys {
-    fn keyring(&self, _tenant: &str) -> Result<Zeroizing<String>, PluginError> {
-        Ok(self.text.clone())
+impl KeySource for TenantKeyrings {
+    fn keyring(&self, tenant: &TenantId) -> Result<Zeroizing<String>, PluginError> {
+        self.by_tenant.get(tenant).cloned().ok_or_else(|| {
+            PluginError::new(
+                error::TENANT,
+                format!("no keyring is served for tenant {tenant}"),
+            )
+        })
     }
 }
 
@@ -207,15 +223,16 @@ impl PluginHost {
         let engine = Engine::new(&c).map_err(engine_error)?;
 
         let mut plugin_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut plugin_linker).map_err(engine_error)?;
+        sandbox::add_wasi_to_linker(&mut plugin_linker).map_err(engine_error)?;
         PolicyPlugin::add_to_linker::<_, HasSelf<_>>(&mut plugin_linker, |s| s)
             .map_err(engine_error)?;
         let mut crypto_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut crypto_linker).map_err(engine_error)?;
+        sandbox::add_wasi_to_linker(&mut crypto_linker).map_err(engine_error)?;
         Crypto::add_to_linker::<_, HasSelf<_>>(&mut crypto_linker, |s| s).map_err(engine_error)?;
-        // The tokens and audit components import WASI (Rust's std) and the shared types only.
+        // The tokens and audit components import WASI (Rust's std's subset) and the shared
+        // types only.
         let mut pure_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut pure_linker).map_err(engine_error)?;
+        sandbox::add_wasi_to_linker(&mut pure_linker).map_err(engine_error)?;
 
         let ticks = config.deadline.as_millis().max(1) as u64;
         let shared = Arc::new(Shared {
@@ -256,7 +273,7 @@ impl PluginHost {
             &self.shared.engine,
             &bytes,
             &m.sha256,
-            self.shared.config.cache_dir.as_deref(),
+            self.shared.config.cache.as_ref(),
         )?;
         let ty = component.component_type();
         let engine = &self.shared.engine;
@@ -274,7 +291,7 @@ impl PluginHost {
             ));
         }
         for (name, _) in ty.imports(engine) {
-            if !name.starts_with("wasi:") && !m.world.allowed_imports().contains(&name) {
+            if !sandbox::wasi_import_allowed(name) && !m.world.allowed_imports().contains(&name) {
                 return Err(PluginError::new(
                     error::LINK,
                     format!(
@@ -368,12 +385,14 @@ impl PluginHost {
     /// anything the plugin does: a misbehaving plugin yields a deny with its reason.
     pub fn decide(&self, plugin: &Plugin, services: &Services, request: &AccessRequest) -> Outcome {
         let shared = &plugin.shared;
+        let clocks = plugin.manifest.grants(Capability::Clocks);
         let state = PluginState {
-            wasi: sandbox::wasi_ctx(plugin.manifest.grants(Capability::Clocks)),
+            wasi: sandbox::wasi_ctx(clocks),
             table: ResourceTable::new(),
+            clock: SandboxClock::new(clocks),
             limits: shared.limits(),
             services: services.clone(),
-            tenant: request.tenant.clone(),
+            scope: Scope::of(request),
             session: None,
             tokens_session: None,
             audit_session: None,
@@ -421,6 +440,9 @@ pub(crate) fn classify(e: &wasmtime::Error, exceeded: bool, shared: &Shared) -> 
             ),
         );
     }
+    if let Some(r) = e.downcast_ref::<Refused>() {
+        return PluginError::new(error::CAPABILITY, format!("the plugin was stopped: {r}"));
+    }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => PluginError::new(
             error::TIMEOUT,
@@ -441,7 +463,7 @@ pub(crate) fn classify(e: &wasmtime::Error, exceeded: bool, shared: &Shared) -> 
 struct NoKeys;
 
 impl KeySource for NoKeys {
-    fn keyring(&self, _tenant: &str) -> Result<Zeroizing<String>, PluginError> {
+    fn keyring(&self, _tenant: &TenantId) -> Result<Zeroizing<String>, PluginError> {
         Err(PluginError::new(error::TENANT, "no keys are loaded"))
     }
 }
@@ -450,9 +472,10 @@ impl KeySource for NoKeys {
 pub(crate) struct PluginState {
     wasi: WasiCtx,
     table: ResourceTable,
+    clock: SandboxClock,
     limits: Limits,
     pub(crate) services: Services,
-    tenant: String,
+    scope: Scope,
     session: Option<CryptoSession>,
     pub(crate) tokens_session: Option<TokensSession>,
     pub(crate) audit_session: Option<AuditSession>,
@@ -493,9 +516,22 @@ impl WasiView for PluginState {
 pub(crate) struct CryptoState {
     wasi: WasiCtx,
     table: ResourceTable,
+    clock: SandboxClock,
     limits: Limits,
     keys: Arc<dyn KeySource>,
-    tenant: String,
+    tenant: TenantId,
+}
+
+impl Sandboxed for CryptoState {
+    fn clock(&mut self) -> &mut SandboxClock {
+        &mut self.clock
+    }
+}
+
+impl Sandboxed for PluginState {
+    fn clock(&mut self) -> &mut SandboxClock {
+        &mut self.clock
+    }
 }
 
 impl WasiView for CryptoState {
@@ -514,13 +550,13 @@ impl crypto::crmguard::guard::keystore::Host for CryptoState {
         &mut self,
         tenant: String,
     ) -> wasmtime::Result<Result<String, crypto::crmguard::guard::types::GuardError>> {
-        if tenant != self.tenant {
+        if tenant != self.tenant.as_str() {
             return Ok(Err(crypto::crmguard::guard::types::GuardError {
                 code: error::TENANT.to_owned(),
                 message: "keys are served for the request's tenant only".to_owned(),
             }));
         }
-        Ok(match self.keys.keyring(&tenant) {
+        Ok(match self.keys.keyring(&self.tenant) {
             Ok(text) => Ok(text.to_string()),
             Err(e) => Err(crypto::crmguard::guard::types::GuardError {
                 code: e.code.to_owned(),
@@ -550,14 +586,15 @@ impl CryptoComponent {
     }
 
     /// A fresh instance that serves `tenant` (its key source is asked for no other).
-    pub fn session(&self, tenant: &str) -> Result<CryptoSession, PluginError> {
+    pub fn session(&self, tenant: &TenantId) -> Result<CryptoSession, PluginError> {
         let shared = &self.shared;
         let state = CryptoState {
             wasi: sandbox::wasi_ctx(false),
             table: ResourceTable::new(),
+            clock: SandboxClock::new(false),
             limits: shared.limits(),
             keys: Arc::clone(&self.keys),
-            tenant: tenant.to_owned(),
+            tenant: tenant.clone(),
         };
         let mut store = Store::new(&shared.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -673,7 +710,7 @@ impl PluginState {
             let s = self
                 .services
                 .crypto
-                .session(&self.tenant)
+                .session(&self.scope.tenant)
                 .map_err(wasmtime::Error::new)?;
             self.session = Some(s);
         }
@@ -703,6 +740,9 @@ impl fields::Host for PluginState {
         plaintext: Vec<u8>,
         content: fields::ContentType,
     ) -> wasmtime::Result<Result<String, types::GuardError>> {
+        if let Err(e) = self.scope.admit(Call::Seal, &ctx) {
+            return Ok(Err(e));
+        }
         let content = match content {
             fields::ContentType::Bytes => crypto_fields::ContentType::Bytes,
             fields::ContentType::Json => crypto_fields::ContentType::Json,
@@ -722,6 +762,9 @@ impl fields::Host for PluginState {
         ctx: types::FieldContext,
         sealed: String,
     ) -> wasmtime::Result<Result<fields::Opened, types::GuardError>> {
+        if let Err(e) = self.scope.admit(Call::Open, &ctx) {
+            return Ok(Err(e));
+        }
         let r = self.forward(|s| {
             s.bindings
                 .crmguard_guard_fields()
@@ -742,6 +785,9 @@ impl fields::Host for PluginState {
         spec_json: String,
         value: String,
     ) -> wasmtime::Result<Result<String, types::GuardError>> {
+        if let Err(e) = self.scope.admit(Call::BlindIndex, &ctx) {
+            return Ok(Err(e));
+        }
         self.forward(|s| {
             s.bindings.crmguard_guard_fields().call_blind_index(
                 &mut s.store,
@@ -758,6 +804,12 @@ impl fields::Host for PluginState {
         schema_json: String,
         record_json: String,
     ) -> wasmtime::Result<Result<String, types::GuardError>> {
+        if let Err(e) = self
+            .scope
+            .admit_record(Call::Seal, &tenant, &schema_json, &record_json)
+        {
+            return Ok(Err(e));
+        }
         self.forward(|s| {
             s.bindings.crmguard_guard_fields().call_seal_record(
                 &mut s.store,
@@ -774,6 +826,12 @@ impl fields::Host for PluginState {
         schema_json: String,
         record_json: String,
     ) -> wasmtime::Result<Result<String, types::GuardError>> {
+        if let Err(e) = self
+            .scope
+            .admit_record(Call::Open, &tenant, &schema_json, &record_json)
+        {
+            return Ok(Err(e));
+        }
         self.forward(|s| {
             s.bindings.crmguard_guard_fields().call_open_record(
                 &mut s.store,

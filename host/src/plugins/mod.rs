@@ -8,14 +8,16 @@ mod host;
 mod manifest;
 mod request;
 mod sandbox;
+mod scope;
 mod services;
 
+pub use cache::{ArtifactCache, CacheKey};
 pub use error::{PLUGIN_ERROR_CODES, PluginError};
 pub use host::{
-    CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginHost, StaticKeys,
+    CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginHost, TenantKeyrings,
 };
 pub use manifest::{Capability, Manifest, PluginsDir, World};
-pub use request::{AccessRequest, LogLine, Outcome, Principal, Verdict};
+pub use request::{AccessRequest, LogLine, Outcome, Verdict};
 pub use services::{
     AuditComponent, AuditSession, LogSummary, Services, TokensComponent, TokensSession,
 };

@@ -1,32 +1,19 @@
 //! Requests in, outcomes out: the JSON the CLI reads and prints, and its translation to and
 //! from the WIT types.
 
+use crmguard_core::{Principal, TenantId};
 use serde_json::{Map, Value};
 
 use super::bindings::plugin::crmguard::guard::types as wit;
 use super::error::{self, PluginError};
 
-/// Who is asking: claims already verified by the caller (the tokens component, later).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Principal {
-    /// The caller's subject (user id).
-    pub subject: String,
-    /// The caller's roles.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Further verified claims, by name.
-    #[serde(default)]
-    pub claims: Map<String, Value>,
-}
-
-/// One request for a record, as the CLI reads it (`crmguard run --request`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One request for a record. The caller is a [`Principal`] the trusted host bound from a
+/// verified token, and the request's tenant is the principal's own: there is no separate
+/// tenant to point at another tenant's data. `object`, `record_id` and `subject` name the one
+/// record the request is about; a plugin's crypto calls are scoped to exactly that record.
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccessRequest {
-    /// The tenant that owns the record.
-    pub tenant: String,
-    /// Who is asking.
+    /// Who is asking (and so, which tenant).
     pub principal: Principal,
     /// What the caller does: `read`, `write`, `export`, ...
     pub action: String,
@@ -35,26 +22,29 @@ pub struct AccessRequest {
     /// The record id.
     pub record_id: String,
     /// The data subject the record is about, if any.
-    #[serde(default)]
     pub subject: Option<String>,
     /// When the request is decided, seconds since the epoch (default: the host's clock when
     /// the plugin runs). Plugins see this time, not a clock.
-    #[serde(default)]
     pub time: Option<u64>,
     /// The record as stored (sealed fields in their `cg1:` text form).
     pub record: Map<String, Value>,
 }
 
 impl AccessRequest {
+    /// The tenant the request is for: the caller's own.
+    pub fn tenant(&self) -> &TenantId {
+        self.principal.tenant()
+    }
+
     pub(crate) fn to_wit(&self) -> wit::AccessRequest {
         wit::AccessRequest {
-            tenant: self.tenant.clone(),
+            tenant: self.tenant().to_string(),
             principal: wit::Principal {
-                subject: self.principal.subject.clone(),
-                roles: self.principal.roles.clone(),
+                subject: self.principal.subject().to_owned(),
+                roles: self.principal.roles().to_vec(),
                 claims: self
                     .principal
-                    .claims
+                    .claims()
                     .iter()
                     .map(|(k, v)| wit::FieldValue {
                         name: k.clone(),
@@ -149,6 +139,21 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A deny the host decided before any plugin ran (e.g. a request for another tenant
+    /// than the caller's), with core's code.
+    pub fn refused(e: &crmguard_core::Error) -> Self {
+        Self {
+            verdict: Verdict::Deny {
+                code: e.code().to_owned(),
+                reason: e.to_string(),
+            },
+            record: Map::new(),
+            actions: Map::new(),
+            log: Vec::new(),
+            log_dropped: 0,
+        }
+    }
+
     pub(crate) fn denied(e: &PluginError, log: Vec<LogLine>, log_dropped: u64) -> Self {
         Self {
             verdict: Verdict::deny(e),
@@ -201,9 +206,9 @@ impl Outcome {
             class: EventClass::ApiActivity,
             activity,
             actor: EventActor {
-                uid: request.principal.subject.clone(),
-                tenant: request.tenant.clone(),
-                roles: request.principal.roles.clone(),
+                uid: request.principal.subject().to_owned(),
+                tenant: request.tenant().to_string(),
+                roles: request.principal.roles().to_vec(),
             },
             source: None,
             operation: Some(format!("{}.{}", request.object, request.action)),

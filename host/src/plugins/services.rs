@@ -16,13 +16,20 @@ use super::bindings::tokens::exports::crmguard::guard::tokens as wit_tokens;
 use super::bindings::tokens::{TokenVerifier, TokenVerifierPre};
 use super::error::{self, PluginError};
 use super::host::{CryptoComponent, PluginState, Shared, classify, guard_code};
-use super::sandbox::{self, Limits};
+use super::sandbox::{self, Limits, SandboxClock, Sandboxed};
 
 /// A pure component's store data: its sandbox and nothing else.
 pub(crate) struct PureState {
     wasi: WasiCtx,
     table: ResourceTable,
+    clock: SandboxClock,
     pub(crate) limits: Limits,
+}
+
+impl Sandboxed for PureState {
+    fn clock(&mut self) -> &mut SandboxClock {
+        &mut self.clock
+    }
 }
 
 impl WasiView for PureState {
@@ -40,6 +47,7 @@ fn pure_store(shared: &Shared) -> Store<PureState> {
         PureState {
             wasi: sandbox::wasi_ctx(false),
             table: ResourceTable::new(),
+            clock: SandboxClock::new(false),
             limits: shared.limits(),
         },
     );
@@ -190,6 +198,35 @@ impl TokensSession {
         options: &crmguard_core::VerificationOptions,
         now: u64,
     ) -> Result<String, PluginError> {
+        // The 0.1.0 interface reads empty lists as "not checked" and has no typ setting: the
+        // host refuses what it cannot say, exactly as core would, rather than check less.
+        let unsaid = |list: &Vec<String>, waived: bool, what: &str| {
+            (list.is_empty() && !waived).then(|| {
+                failure(
+                    "ERR_JWT_OPTIONS".to_owned(),
+                    format!(
+                        "verification options: no allowed {what} is configured and the {what}                          check is not waived"
+                    ),
+                )
+            })
+        };
+        if let Some(e) =
+            unsaid(&options.allowed_issuers, options.waive.issuer, "issuer").or_else(|| {
+                unsaid(
+                    &options.allowed_audiences,
+                    options.waive.audience,
+                    "audience",
+                )
+            })
+        {
+            return Err(e);
+        }
+        if options.token_type != crmguard_core::TokenType::Jwt {
+            return Err(PluginError::new(
+                error::REQUEST,
+                "the tokens component (crmguard:guard@0.1.0) checks the default token type only",
+            ));
+        }
         let o = wit_tokens::VerifyOptions {
             issuers: options.allowed_issuers.clone(),
             audiences: options.allowed_audiences.clone(),

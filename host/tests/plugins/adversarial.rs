@@ -121,11 +121,64 @@ fn a_plugin_importing_the_keystore_is_refused_at_load() {
 #[test]
 fn the_crypto_session_serves_its_own_tenant_only() {
     let f = fixture();
-    let mut s = f.services.crypto.session("acme").unwrap();
+    let mut s = f
+        .services
+        .crypto
+        .session(&crmguard_core::TenantId::new("acme").unwrap())
+        .unwrap();
     let globex = crmguard_core::FieldContext::new("globex", "contact", "0042", "email").unwrap();
     let e = s.seal(&globex, b"x").unwrap_err();
     assert_eq!(e.code, "ERR_PLUGIN_TENANT");
     let acme = crmguard_core::FieldContext::new("acme", "contact", "0042", "email").unwrap();
     let sealed = s.seal(&acme, b"ada@example.com").unwrap();
     assert_eq!(s.open(&acme, &sealed).unwrap(), b"ada@example.com");
+}
+
+/// Runs `action` on the hostile plugin in a thread: the answer, or `None` if the host has not
+/// answered within `patience` (a hung host; the deadline is 10 ms, so the patience is a
+/// liveness bound, not a timing assertion).
+fn decide_or_hang(f: &'static Fixture, action: &str, patience: Duration) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let action = action.to_owned();
+    std::thread::spawn(move || {
+        let out = f
+            .host
+            .decide(&f.hostile, &f.services, &request(&["admin"], &action));
+        let _ = tx.send(out.verdict.code().map(str::to_owned).unwrap_or_default());
+    });
+    rx.recv_timeout(patience).ok()
+}
+
+#[test]
+fn a_plugin_that_sleeps_is_stopped_not_waited_for() {
+    // Before the sandbox refused timers, `thread::sleep(3600 s)` blocked the host thread in
+    // `pollable.block`, where epoch interruption never fires.
+    let f = fixture();
+    let code = decide_or_hang(f, "sleep", Duration::from_secs(60))
+        .expect("the host hung on a sleeping plugin");
+    assert_eq!(code, "ERR_PLUGIN_CAPABILITY");
+    assert_alive(f);
+}
+
+#[test]
+fn sleeping_plugins_cannot_fill_the_pool() {
+    // 32 slots by default: 40 sleepers at once, each answered, then a normal request.
+    let f = fixture();
+    let sleepers: Vec<_> = (0..40)
+        .map(|_| std::thread::spawn(move || decide_or_hang(f, "sleep", Duration::from_secs(120))))
+        .collect();
+    for s in sleepers {
+        let code = s
+            .join()
+            .expect("no panic")
+            .expect("a sleeper hung the host");
+        assert_eq!(code, "ERR_PLUGIN_CAPABILITY");
+    }
+    assert_alive(f);
+}
+
+#[test]
+fn a_plugin_without_the_clocks_grant_reads_zero() {
+    let reason = denied_with(fixture(), "clock", "ERR_CLOCK_READ");
+    assert!(reason.starts_with("wall=0 monotonic=0 "), "{reason}");
 }

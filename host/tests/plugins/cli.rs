@@ -116,13 +116,12 @@ fn add_list_verify_and_run_a_plugin() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let token = repo.join("examples/token.jwt"); // user-7, sales_rep at acme, ES256
     let jwks = repo.join("examples/jwks.json");
-    let mut req = serde_json::to_value(request(&["ignored"], "read")).unwrap();
-    let stored = req["record"].take();
+    let stored = Value::Object(request(&["ignored"], "read").record);
     std::fs::write(dir.join("record.json"), stored.to_string()).unwrap();
-    let meta = req.as_object_mut().unwrap();
-    meta.remove("principal");
-    meta.remove("record");
-    meta.remove("time");
+    let req = serde_json::json!({
+        "tenant": "acme", "action": "read", "object": "contact", "record_id": "0042"
+    });
+    let meta = req.as_object().unwrap();
     std::fs::write(
         dir.join("request.json"),
         Value::Object(meta.clone()).to_string(),
@@ -161,6 +160,10 @@ fn add_list_verify_and_run_a_plugin() {
             token.to_str().unwrap(),
             "--jwks",
             jwks.to_str().unwrap(),
+            "--issuer",
+            "https://idp.example.com",
+            "--audience",
+            "crm-api",
             "--keyring",
             "keyring.json",
             "--audit-log",
@@ -231,6 +234,42 @@ fn add_list_verify_and_run_a_plugin() {
         Value::Object(meta.clone()).to_string(),
     )
     .unwrap();
+
+    // The CRM asks for another tenant's record with acme's token: denied by the host before
+    // any plugin runs (the hostile plugin would have slept), audited as acme's caller.
+    let mut hop = Value::Object(meta.clone());
+    hop["tenant"] = "globex".into();
+    hop["action"] = "sleep".into();
+    std::fs::write(dir.join("request.json"), hop.to_string()).unwrap();
+    let out = run(&["--now", "1764400100", "--plugin", "hostile"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["verdict"]["code"], "ERR_REQUEST_TENANT_MISMATCH");
+    assert!(outcome["record"].as_object().unwrap().is_empty());
+    assert_eq!(outcome["audit"]["event"]["actor"]["tenant"], "acme");
+    assert_eq!(outcome["audit"]["event"]["outcome"]["decision"], "deny");
+    // A tenant bound to another IdP: the example IdP may not speak for acme.
+    std::fs::write(
+        dir.join("request.json"),
+        Value::Object(meta.clone()).to_string(),
+    )
+    .unwrap();
+    let out = run(&[
+        "--now",
+        "1764400100",
+        "--tenant-issuer",
+        "acme=https://login.acme.example",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("ERR_REQUEST_TENANT_ISSUER: "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Tamper with the pinned component: verify and run both refuse it.
     let wasm = dir.join("plugins/reference/reference.wasm");

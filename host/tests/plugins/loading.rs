@@ -1,10 +1,8 @@
 //! Loading: digests, worlds, imports, invalid components, manifests, the artifact cache.
 
-use std::sync::Arc;
+use crmguard_host::{HostConfig, PluginHost, PluginsDir, Services, World};
 
-use crmguard_host::{HostConfig, PluginHost, PluginsDir, Services, StaticKeys, World};
-
-use crate::support::{CRYPTO, REFERENCE, component, fixture, keyring, plugins_dir, request};
+use crate::support::{CRYPTO, REFERENCE, acme_keys, component, fixture, plugins_dir, request};
 
 fn tmp_dir() -> (tempfile::TempDir, PluginsDir) {
     let tmp = tempfile::tempdir().unwrap();
@@ -75,7 +73,7 @@ fn a_component_for_the_wrong_world_is_refused() {
             vec![],
         )
         .unwrap();
-    let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
+    let keys = acme_keys();
     let e = fixture().host.load_crypto(&m, keys).err().unwrap();
     assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
     // A manifest whose world is not the one asked for.
@@ -132,13 +130,16 @@ fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
     let cache = tmp.path().join("cache");
     let host = || {
         PluginHost::new(HostConfig {
-            cache_dir: Some(cache.clone()),
+            cache: Some(crmguard_host::ArtifactCache {
+                dir: cache.clone(),
+                key: crmguard_host::CacheKey::new([0x5c; 32]),
+            }),
             deadline: std::time::Duration::from_millis(50),
             ..HostConfig::default()
         })
         .unwrap()
     };
-    let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
+    let keys = acme_keys();
     let first = host();
     let m = dir.manifest("reference").unwrap();
     first.load_plugin(&m).unwrap();
@@ -191,4 +192,116 @@ fn verify_accepts_the_good_and_refuses_the_sneaky() {
             .code,
         "ERR_PLUGIN_LINK"
     );
+}
+
+/// The cached artifacts in `cache`, by component digest prefix.
+fn artifact_of(cache: &std::path::Path, digest: &str) -> std::path::PathBuf {
+    std::fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "cwasm")
+                && p.file_name().unwrap().to_string_lossy().starts_with(digest)
+        })
+        .unwrap_or_else(|| panic!("no artifact for {digest} in {}", cache.display()))
+}
+
+fn cached_host(cache: &std::path::Path, key: [u8; 32]) -> PluginHost {
+    PluginHost::new(HostConfig {
+        cache: Some(crmguard_host::ArtifactCache {
+            dir: cache.to_path_buf(),
+            key: crmguard_host::CacheKey::new(key),
+        }),
+        deadline: std::time::Duration::from_millis(50),
+        ..HostConfig::default()
+    })
+    .unwrap()
+}
+
+/// What `plugin` answers to the hostile plugin's `clock` action: `ERR_CLOCK_READ` only from
+/// the hostile plugin's code.
+fn clock_code(host: &PluginHost, dir: &PluginsDir, name: &str) -> Option<String> {
+    let plugin = host.load_plugin(&dir.manifest(name).unwrap()).unwrap();
+    let keys = acme_keys();
+    let crypto = host
+        .load_crypto(&dir.manifest("crypto").unwrap(), keys)
+        .unwrap();
+    host.decide(
+        &plugin,
+        &Services::new(crypto),
+        &request(&["admin"], "clock"),
+    )
+    .verdict
+    .code()
+    .map(str::to_owned)
+}
+
+#[test]
+fn a_substituted_artifact_is_never_loaded() {
+    // Whoever can write the cache folder moves the hostile plugin's artifact (with its tag,
+    // and with a fresh SHA-256 sidecar as the first cache checked) under the reference
+    // plugin's name. The first cache ran that native code as the reference plugin.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = plugins_dir(tmp.path());
+    let cache = tmp.path().join("cache");
+    let host = cached_host(&cache, [1; 32]);
+    let reference = dir.manifest("reference").unwrap();
+    let hostile = dir.manifest("hostile").unwrap();
+    host.load_plugin(&reference).unwrap();
+    host.load_plugin(&hostile).unwrap();
+    assert_eq!(
+        clock_code(&host, &dir, "hostile").as_deref(),
+        Some("ERR_CLOCK_READ")
+    );
+    let (victim, evil) = (
+        artifact_of(&cache, &reference.sha256),
+        artifact_of(&cache, &hostile.sha256),
+    );
+    std::fs::copy(&evil, &victim).unwrap();
+    std::fs::copy(
+        evil.with_extension("cwasm.tag"),
+        victim.with_extension("cwasm.tag"),
+    )
+    .unwrap();
+    let evil_bytes = std::fs::read(&evil).unwrap();
+    std::fs::write(
+        victim.with_extension("cwasm.sha256"),
+        hex_sha256(&evil_bytes),
+    )
+    .unwrap();
+
+    let restarted = cached_host(&cache, [1; 32]);
+    assert_ne!(
+        clock_code(&restarted, &dir, "reference").as_deref(),
+        Some("ERR_CLOCK_READ"),
+        "the hostile plugin's native code ran as the reference plugin"
+    );
+    // The refused artifact was replaced by an authentic one.
+    assert_ne!(std::fs::read(&victim).unwrap(), evil_bytes);
+}
+
+#[test]
+fn artifacts_tagged_under_another_key_are_not_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = plugins_dir(tmp.path());
+    let cache = tmp.path().join("cache");
+    let reference = dir.manifest("reference").unwrap();
+    cached_host(&cache, [1; 32])
+        .load_plugin(&reference)
+        .unwrap();
+    let artifact = artifact_of(&cache, &reference.sha256);
+    let tag = std::fs::read(artifact.with_extension("cwasm.tag")).unwrap();
+    // Another key: the tag does not verify, the host compiles and writes its own tag.
+    cached_host(&cache, [2; 32])
+        .load_plugin(&reference)
+        .unwrap();
+    assert_ne!(
+        std::fs::read(artifact.with_extension("cwasm.tag")).unwrap(),
+        tag
+    );
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }

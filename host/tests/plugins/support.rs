@@ -5,9 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crmguard_core::{ContentType, FieldContext, Key256, Keyring, SystemEntropy};
-use crmguard_host::{
-    AccessRequest, HostConfig, Plugin, PluginHost, PluginsDir, Services, StaticKeys, World,
-};
+use crmguard_host::{AccessRequest, HostConfig, Plugin, PluginHost, PluginsDir, Services, World};
 use serde_json::json;
 
 /// A built component: target/wasm32-wasip2/component/<file>, or from CRMGUARD_COMPONENTS.
@@ -129,11 +127,14 @@ pub fn build(deadline: Duration) -> Fixture {
     let dir = plugins_dir(&root);
     let host = PluginHost::new(HostConfig {
         deadline,
-        cache_dir: Some(root.join("cache")),
+        cache: Some(crmguard_host::ArtifactCache {
+            dir: root.join("cache"),
+            key: crmguard_host::CacheKey::new([0x5c; 32]),
+        }),
         ..HostConfig::default()
     })
     .unwrap();
-    let keys = Arc::new(StaticKeys::new(keyring().to_cleartext_json()));
+    let keys = acme_keys();
     let services = Services::new(
         host.load_crypto(&dir.manifest("crypto").unwrap(), keys)
             .unwrap(),
@@ -170,26 +171,19 @@ pub fn request(roles: &[&str], action: &str) -> AccessRequest {
     )
 }
 
-/// The same request by the caller of verified `claims`.
-/// The principal's roles are the roles claim, an array or a space-separated string, as
-/// `crmguard run` derives them.
+pub use crmguard_conformance::idp::principal;
+
+/// The same request by the caller of verified `claims` (their tenant claim must be acme's
+/// for the record to be theirs).
 pub fn request_as(claims: serde_json::Value, action: &str) -> AccessRequest {
-    let roles: Vec<&str> = match &claims["roles"] {
-        serde_json::Value::String(s) => s.split_whitespace().collect(),
-        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
-        _ => Vec::new(),
-    };
-    serde_json::from_value(json!({
-        "tenant": "acme",
-        "principal": {
-            "subject": claims["sub"],
-            "roles": roles,
-            "claims": claims,
-        },
-        "action": action,
-        "object": "contact",
-        "record_id": "0042",
-        "record": {
+    AccessRequest {
+        principal: principal(claims),
+        action: action.to_owned(),
+        object: "contact".to_owned(),
+        record_id: "0042".to_owned(),
+        subject: None,
+        time: None,
+        record: json!({
             "id": "0042",
             "tenant_id": "acme",
             "name": "Ada Lovelace",
@@ -198,7 +192,17 @@ pub fn request_as(claims: serde_json::Value, action: &str) -> AccessRequest {
             "national_id": seal("acme", "0042", "national_id", "078-05-1120"),
             "lifecycle_stage": "customer",
             "legacy_notes": "a column the policy does not know",
-        }
-    }))
-    .unwrap()
+        })
+        .as_object()
+        .cloned()
+        .unwrap(),
+    }
+}
+
+/// The keys the fixture's crypto component serves: the test keyring, for acme only.
+pub fn acme_keys() -> Arc<crmguard_host::TenantKeyrings> {
+    Arc::new(crmguard_host::TenantKeyrings::new().with(
+        crmguard_core::TenantId::new("acme").unwrap(),
+        keyring().to_cleartext_json(),
+    ))
 }

@@ -9,6 +9,9 @@
 //! - `panic`: panics (a trap, once the panic aborts)
 //! - `garbage`: returns a verdict for a field the request does not have, with invalid JSON
 //! - `flood`: logs a million lines (the host's log bound must hold)
+//! - `sleep`: sleeps an hour (`thread::sleep`: a timer pollable, then `pollable.block`, a
+//!   host call that epoch interruption cannot stop; the sandbox must refuse the timer)
+//! - `clock`: answers with what the clocks read (frozen at zero unless granted)
 
 // wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code; none is
 // written by hand in this crate.
@@ -39,6 +42,28 @@ struct Hostile;
 impl Guest for Hostile {
     fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
         match req.action.as_str() {
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                Err(GuardError {
+                    code: "ERR_UNREACHABLE".to_owned(),
+                    message: "woke up after an hour".to_owned(),
+                })
+            }
+            "clock" => {
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(u128::MAX, |d| d.as_nanos());
+                let started = std::time::Instant::now();
+                let mut n: u64 = 0;
+                for _ in 0..100_000 {
+                    n = black_box(n.wrapping_add(1));
+                }
+                let monotonic = started.elapsed().as_nanos();
+                Err(GuardError {
+                    code: "ERR_CLOCK_READ".to_owned(),
+                    message: format!("wall={wall} monotonic={monotonic} n={n}"),
+                })
+            }
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
