@@ -57,7 +57,7 @@ pub mod merkle {
         root_of, verify_consistency, verify_inclusion,
     };
 }
-pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
+pub use blind::{BlindIndex, BlindIndexScope, BlindIndexSpec, Normalizer};
 pub use context::{
     FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
 };

@@ -286,7 +286,7 @@ impl Keyring {
         }
     }
 
-    fn subject_key(&self, subject: &SubjectId) -> Result<&SubjectKey, Error> {
+    pub(crate) fn subject_key(&self, subject: &SubjectId) -> Result<&SubjectKey, Error> {
         match self.subjects.get(subject) {
             Some(k) => Ok(k),
             None if self.is_forgotten(subject) => Err(SubjectError::Forgotten.into()),
