@@ -69,8 +69,8 @@ pub use error::{
     PolicyError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{
-    ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, PendingSeal,
-    parse_master_key,
+    CleartextPolicy, ExpectedKeyring, ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus,
+    Keyring, KeyringFileOptions, KeyringId, PendingSeal, parse_master_key,
 };
 pub use policy::{
     Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,
