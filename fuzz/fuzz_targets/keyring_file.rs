@@ -6,6 +6,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = Keyring::from_json(text, &KeyringFileOptions::insecure_cleartext());
-        let _ = Keyring::from_json(text, &KeyringFileOptions::protected(&Key256::from_bytes([3; 32])));
+        let _ = Keyring::from_json(
+            text,
+            &KeyringFileOptions::protected(&Key256::from_bytes([3; 32])),
+        );
     }
 });
