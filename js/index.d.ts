@@ -27,6 +27,11 @@ export interface BlindIndexOptions {
   normalize?: Normalizer[];
   /** 8 to 256; default 32. */
   bits?: number;
+  /**
+   * For a field sealed under a data subject's key: the subject, whose key the index is then
+   * derived from (fails with `ERR_SUBJECT_FORGOTTEN` once the subject is forgotten).
+   */
+  subject?: string;
 }
 
 export interface RecordOptions {
@@ -77,6 +82,10 @@ export class Keyring {
   /** A keyring of one data key (the primary, id `keyId`) and the blind-index root (32 bytes each). */
   static fromKeys(keyId: number, key: Uint8Array, blindIndexRoot: Uint8Array): Keyring;
   readonly primaryKeyId: number;
+  /** This keyring's id (32 hex digits); keep it with `generation` to detect a substituted file. */
+  readonly keyringId: string;
+  /** How many persisted mutations this keyring has had; never decreases. */
+  readonly generation: number;
   /** Seals a value: `Uint8Array` and strings as bytes, other JSON values as JSON. Returns `cg1:...`. */
   sealField(context: FieldContext, value: JsonValue | Uint8Array): string;
   /** Opens to a string (bytes content, must be UTF-8) or the JSON value (json content). */

@@ -4,7 +4,9 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use crmguard_core::{Key256, Keyring, SystemEntropy, parse_master_key};
+use crmguard_core::{
+    CleartextPolicy, Key256, Keyring, KeyringFileOptions, SystemEntropy, parse_master_key,
+};
 use crmguard_host::files::{Replace, write_file};
 
 use crate::failure::Failure;
@@ -90,7 +92,18 @@ impl KeyringOpts {
         );
         let master = master_key(self.master_key_file.as_deref())?;
         let cleartext = Keyring::file_is_cleartext(&text);
-        let keyring = Keyring::from_json(&text, master.as_ref(), self.insecure_cleartext)?;
+        let options = KeyringFileOptions {
+            master: master.as_ref(),
+            cleartext: if self.insecure_cleartext {
+                CleartextPolicy::Allow
+            } else {
+                CleartextPolicy::Refuse
+            },
+            // No stored expectation yet: a sidecar holding `Keyring::expectation()` after each
+            // save would let this refuse a substituted or rolled-back file.
+            expect: None,
+        };
+        let keyring = Keyring::from_json(&text, &options)?;
         if cleartext {
             eprintln!(
                 "warning: {} is an INSECURE cleartext keyring (--insecure-cleartext)",

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crmguard_core::{
-    BlindIndexSpec, ContentType, Error, FieldContext, Keyring, OpenRecordOptions, RecordSchema,
-    RecordTarget, SealedField, SubjectId, SystemEntropy, TenantId,
+    BlindIndexSpec, ContentType, Error, FieldContext, Keyring, KeyringFileOptions,
+    OpenRecordOptions, RecordSchema, RecordTarget, SealedField, SubjectId, SystemEntropy, TenantId,
 };
 
 wit_bindgen::generate!({
@@ -45,7 +45,10 @@ fn keyring(tenant: &str) -> Result<Rc<Keyring>, GuardError> {
         return Ok(k);
     }
     let text = keystore::keyring(tenant)?;
-    let parsed = Rc::new(Keyring::from_json(&text, None, true).map_err(guard_error)?);
+    let parsed = Rc::new(
+        Keyring::from_json(&text, &KeyringFileOptions::insecure_cleartext())
+            .map_err(guard_error)?,
+    );
     KEYRINGS.with(|m| m.borrow_mut().insert(tenant.to_owned(), Rc::clone(&parsed)));
     Ok(parsed)
 }

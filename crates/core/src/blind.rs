@@ -3,14 +3,18 @@
 //!
 //! Each (tenant, object, field) gets its own HMAC key, derived with HKDF-SHA256 from the
 //! keyring's blind-index root, so equal values in two fields or two tenants do not match.
+//! A field sealed under a data subject's key (`"key": "subject"` in a record schema) is
+//! indexed under a key derived from that subject's key instead ([`BlindIndexScope::Subject`]),
+//! so that forgetting the subject also makes its index values unconfirmable: after erasure no
+//! key left in the keyring reproduces them.
 //! Truncation to `bits` is deliberate: with `N` distinct values in a column, a lookup returns
 //! about `N / 2^bits` false positives, which the caller discards after opening the
 //! candidates (see docs/FORMAT.md for the table).
 
 use serde::{Deserialize, Serialize};
 
-use crate::context::{FieldName, ObjectType, TenantId};
-use crate::crypto::{hkdf_sha256, hmac_sha256, put_lp};
+use crate::context::{FieldName, ObjectType, SubjectId, TenantId};
+use crate::crypto::{Key256, hkdf_sha256, hmac_sha256, put_lp};
 use crate::{BlindIndexError, Error, Keyring};
 
 /// A normalisation step applied before hashing, so that equal-meaning inputs match.
@@ -121,9 +125,26 @@ impl core::fmt::Display for BlindIndex {
 }
 
 const KDF_SALT: &[u8] = b"crmguard/blind-index/v1";
+/// A distinct salt for subject-scoped indexes, so they never coincide with tenant-scoped ones
+/// even if key material were reused.
+const SUBJECT_KDF_SALT: &[u8] = b"crmguard/subject-blind-index/v1";
+
+/// Which key material a blind index is derived from. It must match the key scope the field
+/// is sealed under, or erasing a subject would leave its index values confirmable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlindIndexScope<'a> {
+    /// The keyring's tenant-wide blind-index root: fields sealed under the keyring key.
+    Keyring,
+    /// The data subject's key: fields sealed under it. Fails with `ERR_SUBJECT_FORGOTTEN`
+    /// once the subject is forgotten (`ERR_SUBJECT_NOT_FOUND` if it never had a key).
+    Subject(&'a SubjectId),
+}
 
 impl Keyring {
-    /// The blind index of `value` in (tenant, object, field) under `spec`.
+    /// The blind index of `value` in (tenant, object, field) under `spec`, derived from the
+    /// tenant-wide blind-index root: for fields sealed under the keyring key. For a field
+    /// sealed under a data subject's key use [`Keyring::blind_index_scoped`] or
+    /// [`Keyring::record_blind_index`].
     pub fn blind_index(
         &self,
         tenant: &TenantId,
@@ -132,7 +153,27 @@ impl Keyring {
         spec: &BlindIndexSpec,
         value: &str,
     ) -> Result<BlindIndex, Error> {
+        self.blind_index_scoped(BlindIndexScope::Keyring, tenant, object, field, spec, value)
+    }
+
+    /// The blind index of `value` in (tenant, object, field) under `spec`, derived from the
+    /// key material `scope` names.
+    pub fn blind_index_scoped(
+        &self,
+        scope: BlindIndexScope<'_>,
+        tenant: &TenantId,
+        object: &ObjectType,
+        field: &FieldName,
+        spec: &BlindIndexSpec,
+        value: &str,
+    ) -> Result<BlindIndex, Error> {
         spec.validate()?;
+        let (ikm, salt): (&Key256, &[u8]) = match scope {
+            BlindIndexScope::Keyring => (&self.index_root, KDF_SALT),
+            BlindIndexScope::Subject(subject) => {
+                (&self.subject_key(subject)?.material.key, SUBJECT_KDF_SALT)
+            }
+        };
         let mut normalized = value.to_owned();
         for n in &spec.normalize {
             normalized = n.apply(normalized)?;
@@ -141,7 +182,7 @@ impl Keyring {
         put_lp(&mut info, tenant.as_str().as_bytes());
         put_lp(&mut info, object.as_str().as_bytes());
         put_lp(&mut info, field.as_str().as_bytes());
-        let key = hkdf_sha256(self.index_root.expose_secret(), KDF_SALT, &info);
+        let key = hkdf_sha256(ikm.expose_secret(), salt, &info);
         let mac = hmac_sha256(key.expose_secret(), &[normalized.as_bytes()]);
         let bits = usize::from(spec.bits);
         let mut out = mac[..bits.div_ceil(8)].to_vec();

@@ -98,6 +98,12 @@ pub enum SealedFieldError {
     /// The plaintext is over the 16 MiB limit for one field.
     #[error("plaintext is larger than the 16 MiB limit for one field")]
     TooLarge,
+    /// The value is sealed under another kind of key (keyring or data subject) than the
+    /// record schema's rule for its field says. Refused so that a value the schema puts under
+    /// the subject's key cannot survive the subject's erasure by being sealed under the
+    /// keyring key (the scope byte is in the clear header; this reveals nothing else).
+    #[error("sealed field is under another key scope (keyring or subject) than its schema rule")]
+    KeyScope,
 }
 
 impl SealedFieldError {
@@ -108,6 +114,7 @@ impl SealedFieldError {
             SealedFieldError::Malformed(_) => "ERR_SEALED_FIELD_MALFORMED",
             SealedFieldError::Unsupported => "ERR_SEALED_FIELD_UNSUPPORTED",
             SealedFieldError::TooLarge => "ERR_SEALED_FIELD_TOO_LARGE",
+            SealedFieldError::KeyScope => "ERR_SEALED_FIELD_KEY_SCOPE",
         }
     }
 }
@@ -159,6 +166,24 @@ pub enum KeyringError {
         "keyring is stored in cleartext; refusing without the explicit insecure-cleartext option"
     )]
     Cleartext,
+    /// A cleartext keyring file was given to a caller that supplied a master key: the caller
+    /// expects a protected file, so a cleartext one is a substitution, whatever the cleartext
+    /// policy says.
+    #[error("keyring is stored in cleartext, but a master key was supplied; refusing")]
+    CleartextWithMasterKey,
+    /// The keyring file is another keyring than the caller expects (another keyring id), or
+    /// carries no authenticated identity (a v1 file) while one is expected.
+    #[error("keyring file is not the expected keyring: {0}")]
+    Identity(&'static str),
+    /// The keyring file is older than the caller has already seen: its generation is below
+    /// the expected minimum (an old copy would bring back erased subjects and destroyed keys).
+    #[error("keyring file is generation {found}, older than the expected minimum {min}")]
+    Rollback {
+        /// The generation in the file.
+        found: u64,
+        /// The lowest generation the caller accepts.
+        min: u64,
+    },
     /// The operation would leave the keyring unusable (e.g. destroying the primary key).
     #[error("keyring operation refused: {0}")]
     Refused(&'static str),
@@ -171,7 +196,11 @@ impl KeyringError {
             KeyringError::Malformed(_) => "ERR_KEYRING_MALFORMED",
             KeyringError::Auth => "ERR_KEYRING_AUTH",
             KeyringError::MasterKey(_) => "ERR_KEYRING_MASTER_KEY",
-            KeyringError::Cleartext => "ERR_KEYRING_CLEARTEXT",
+            KeyringError::Cleartext | KeyringError::CleartextWithMasterKey => {
+                "ERR_KEYRING_CLEARTEXT"
+            }
+            KeyringError::Identity(_) => "ERR_KEYRING_IDENTITY",
+            KeyringError::Rollback { .. } => "ERR_KEYRING_ROLLBACK",
             KeyringError::Refused(_) => "ERR_KEYRING_REFUSED",
         }
     }
@@ -566,6 +595,7 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_SEALED_FIELD_MALFORMED",
     "ERR_SEALED_FIELD_UNSUPPORTED",
     "ERR_SEALED_FIELD_TOO_LARGE",
+    "ERR_SEALED_FIELD_KEY_SCOPE",
     "ERR_KEY_NOT_FOUND",
     "ERR_KEY_DESTROYED",
     "ERR_KEY_INVALID",
@@ -573,6 +603,8 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_KEYRING_AUTH",
     "ERR_KEYRING_MASTER_KEY",
     "ERR_KEYRING_CLEARTEXT",
+    "ERR_KEYRING_IDENTITY",
+    "ERR_KEYRING_ROLLBACK",
     "ERR_KEYRING_REFUSED",
     "ERR_SUBJECT_FORGOTTEN",
     "ERR_SUBJECT_NOT_FOUND",

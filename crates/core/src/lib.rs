@@ -58,7 +58,7 @@ pub mod merkle {
         root_of, verify_consistency, verify_inclusion,
     };
 }
-pub use blind::{BlindIndex, BlindIndexSpec, Normalizer};
+pub use blind::{BlindIndex, BlindIndexScope, BlindIndexSpec, Normalizer};
 pub use context::{
     FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
 };
@@ -70,8 +70,8 @@ pub use error::{
     PolicyError, RequestError, SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{
-    ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus, Keyring, PendingSeal,
-    parse_master_key,
+    CleartextPolicy, ExpectedKeyring, ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus,
+    Keyring, KeyringFileOptions, KeyringId, PendingSeal, parse_master_key,
 };
 pub use policy::{
     Action, AuthorizationRequest, CallerCondition, ClaimNames, ClassRule, Classification,

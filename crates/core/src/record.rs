@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::blind::BlindIndexSpec;
+use crate::blind::{BlindIndex, BlindIndexScope, BlindIndexSpec};
 use crate::context::{FieldContext, FieldName, ObjectType, RecordId, SubjectId, TenantId};
 use crate::crypto::Entropy;
-use crate::sealed::{ContentType, SealedField};
-use crate::{Error, Keyring, SubjectError};
+use crate::sealed::{ContentType, KeyRef, SealedField};
+use crate::{Error, Keyring, SealedFieldError, SubjectError};
 
 /// What happens to a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,16 @@ pub enum KeyScope {
     Keyring,
     /// The record's data subject's key: erasing the subject erases the field.
     Subject,
+}
+
+impl KeyScope {
+    /// Whether a sealed value's key reference has this scope.
+    fn holds(self, key: KeyRef) -> bool {
+        matches!(
+            (self, key),
+            (KeyScope::Keyring, KeyRef::Keyring(_)) | (KeyScope::Subject, KeyRef::Subject(_))
+        )
+    }
 }
 
 /// Fields the schema does not name.
@@ -456,7 +466,8 @@ impl Walk<'_> {
                 if let Some(spec) = rule.index_spec() {
                     let text = core::str::from_utf8(&plain)
                         .map_err(|_| record_err("index input is not UTF-8"))?;
-                    let idx = self.keyring.blind_index(
+                    let idx = self.keyring.blind_index_scoped(
+                        index_scope(rule.key, &ctx)?,
                         &ctx.tenant,
                         &ctx.object,
                         &ctx.field,
@@ -477,7 +488,7 @@ impl Walk<'_> {
                 *value = Value::String(sealed.to_text());
             }
             Op::Open(opts) => {
-                let sealed = sealed_at(value, path)?;
+                let sealed = sealed_at(value, path, rule.key)?;
                 match self.keyring.open(&ctx, &sealed) {
                     Ok(plain) => *value = decode(sealed.content_type(), plain, path)?,
                     Err(Error::Subject(SubjectError::Forgotten)) if opts.forgotten_as_null => {
@@ -487,7 +498,7 @@ impl Walk<'_> {
                 }
             }
             Op::Reseal { entropy, count } => {
-                let sealed = sealed_at(value, path)?;
+                let sealed = sealed_at(value, path, rule.key)?;
                 if let Some(new) = self.keyring.reseal(&ctx, &sealed, *entropy)? {
                     *value = Value::String(new.to_text());
                     **count += 1;
@@ -498,10 +509,29 @@ impl Walk<'_> {
     }
 }
 
-fn sealed_at(value: &Value, path: &str) -> Result<SealedField, Error> {
-    match value {
-        Value::String(s) if SealedField::looks_sealed(s) => Ok(SealedField::from_text(s)?),
-        _ => Err(record_err(format!("{path:?} should be sealed but is not"))),
+/// The sealed value at `path`, refused unless it is under the key scope the schema's rule
+/// gives (a keyring-sealed value where the rule says `subject` would survive erasure).
+fn sealed_at(value: &Value, path: &str, scope: KeyScope) -> Result<SealedField, Error> {
+    let sealed = match value {
+        Value::String(s) if SealedField::looks_sealed(s) => SealedField::from_text(s)?,
+        _ => return Err(record_err(format!("{path:?} should be sealed but is not"))),
+    };
+    if !scope.holds(sealed.key_ref()) {
+        return Err(SealedFieldError::KeyScope.into());
+    }
+    Ok(sealed)
+}
+
+/// The blind-index key material for a field sealed under `scope` in `ctx`: a subject-keyed
+/// field is indexed under its subject's key, so the index dies with it.
+fn index_scope(scope: KeyScope, ctx: &FieldContext) -> Result<BlindIndexScope<'_>, Error> {
+    match scope {
+        KeyScope::Keyring => Ok(BlindIndexScope::Keyring),
+        KeyScope::Subject => ctx
+            .subject
+            .as_ref()
+            .map(BlindIndexScope::Subject)
+            .ok_or_else(|| SubjectError::Required.into()),
     }
 }
 
@@ -537,6 +567,38 @@ impl Keyring {
     ) -> Result<SealedField, Error> {
         let (content, plain) = value_to_plaintext(value);
         self.seal_with(ctx, &plain, content, entropy)
+    }
+
+    /// The blind index of `value` for the schema field `path` (as written in the schema), the
+    /// query side of [`Keyring::seal_record`]: the rule gives the settings and the key scope.
+    /// A field under the subject's key needs `target.subject` (`ERR_SUBJECT_REQUIRED`) and
+    /// fails with `ERR_SUBJECT_FORGOTTEN` once the subject is forgotten; a path without a
+    /// blind index is `ERR_SCHEMA_INVALID`.
+    pub fn record_blind_index(
+        &self,
+        schema: &RecordSchema,
+        target: &RecordTarget,
+        path: &str,
+        value: &str,
+    ) -> Result<BlindIndex, Error> {
+        let rule = schema.rule_for(path);
+        let spec = rule
+            .and_then(FieldRule::index_spec)
+            .ok_or_else(|| schema_err(format!("the schema has no blind index for {path:?}")))?;
+        let scope = match rule.map(|r| r.key) {
+            Some(KeyScope::Subject) => {
+                BlindIndexScope::Subject(target.subject.as_ref().ok_or(SubjectError::Required)?)
+            }
+            _ => BlindIndexScope::Keyring,
+        };
+        self.blind_index_scoped(
+            scope,
+            &target.tenant,
+            schema.object(),
+            &FieldName::new(path)?,
+            &spec,
+            value,
+        )
     }
 
     /// Opens a sealed value to a JSON value by [`plaintext_to_value`]'s rule.

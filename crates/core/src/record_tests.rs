@@ -1,5 +1,5 @@
 use super::*;
-use crate::{Key256, KeyId, SystemEntropy};
+use crate::{BlindIndexScope, Key256, KeyId, SystemEntropy};
 use serde_json::json;
 
 const SCHEMA: &str = r#"{
@@ -163,6 +163,132 @@ fn forgetting_the_subject_erases_only_its_fields() {
     assert_eq!(opened["profile"]["birth_year"], Value::Null);
     assert_eq!(opened["email"], "Ada@Example.com");
     assert_eq!(opened["address"], record["address"]);
+}
+
+/// A contact whose e-mail is sealed under the subject's key and blind-indexed.
+const SUBJECT_INDEXED: &str = r#"{
+  "object": "contact",
+  "record_id": "id",
+  "subject": "id",
+  "fields": {
+    "id": {"action": "clear"},
+    "email": {"action": "blind-index", "key": "subject",
+              "blind_index": {"normalize": ["email"], "bits": 32}},
+    "work_email": {"action": "blind-index", "blind_index": {"normalize": ["email"]}}
+  }
+}"#;
+
+#[test]
+fn erasure_leaves_no_key_that_confirms_a_subject_keyed_blind_index() {
+    let (mut k, _, target, _) = setup();
+    let schema = RecordSchema::from_json(SUBJECT_INDEXED).unwrap();
+    let subject = SubjectId::new("0042").unwrap();
+    let record =
+        json!({"id": "0042", "email": "Ada@Example.com", "work_email": "ada@corp.example"});
+    let sealed = k
+        .seal_record(&schema, &record, &target, &mut SystemEntropy)
+        .unwrap();
+    let stored = sealed["_blind"]["email"].as_str().unwrap().to_owned();
+    let live = RecordTarget {
+        subject: Some(subject.clone()),
+        ..target.clone()
+    };
+    // Query side while the subject is live: the schema-driven index finds the record, and so
+    // does the explicitly subject-scoped one; a subject-keyed field needs its subject.
+    let probe = k
+        .record_blind_index(&schema, &live, "email", " ada@EXAMPLE.com")
+        .unwrap();
+    assert_eq!(probe.as_str(), stored);
+    let spec = schema.rule_for("email").unwrap().index_spec().unwrap();
+    let email = FieldName::new("email").unwrap();
+    let scoped = k
+        .blind_index_scoped(
+            BlindIndexScope::Subject(&subject),
+            &target.tenant,
+            schema.object(),
+            &email,
+            &spec,
+            "ada@example.com",
+        )
+        .unwrap();
+    assert_eq!(scoped.as_str(), stored);
+    let e = k
+        .record_blind_index(&schema, &target, "email", "ada@example.com")
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_SUBJECT_REQUIRED");
+    // A keyring-keyed field of the same record keeps the tenant-wide index.
+    assert_eq!(
+        k.record_blind_index(&schema, &target, "work_email", "ada@corp.example")
+            .unwrap()
+            .as_str(),
+        sealed["_blind"]["work_email"].as_str().unwrap()
+    );
+
+    k.forget_subject(&subject, 9).unwrap();
+    // The tenant-wide root no longer reproduces the stored value (it never did)...
+    let tenant_wide = k
+        .blind_index(
+            &target.tenant,
+            schema.object(),
+            &email,
+            &spec,
+            "ada@example.com",
+        )
+        .unwrap();
+    assert_ne!(tenant_wide.as_str(), stored);
+    // ...and the subject-scoped index, the only one that did, fails like opening does.
+    for e in [
+        k.record_blind_index(&schema, &live, "email", "ada@example.com")
+            .unwrap_err(),
+        k.blind_index_scoped(
+            BlindIndexScope::Subject(&subject),
+            &target.tenant,
+            schema.object(),
+            &email,
+            &spec,
+            "ada@example.com",
+        )
+        .unwrap_err(),
+        k.open_record(&schema, &sealed, &target, OpenRecordOptions::default())
+            .unwrap_err(),
+    ] {
+        assert_eq!(e.code(), "ERR_SUBJECT_FORGOTTEN");
+    }
+}
+
+#[test]
+fn a_value_under_another_key_scope_than_its_rule_is_refused() {
+    let (k, schema, target, record) = setup();
+    let sealed = k
+        .seal_record(&schema, &record, &target, &mut SystemEntropy)
+        .unwrap();
+    // `name` is `"key": "subject"`: put a keyring-sealed value with the right context there.
+    let ctx = FieldContext::new("acme", "contact", "0042", "name").unwrap();
+    let under_keyring = k.seal(&ctx, b"Ada Lovelace").unwrap();
+    let mut forged = sealed.clone();
+    forged["name"] = Value::String(under_keyring.to_text());
+    // The value itself is genuine: the single-field API opens it.
+    assert_eq!(k.open(&ctx, &under_keyring).unwrap(), b"Ada Lovelace");
+    let opts = OpenRecordOptions::default();
+    let e = k.open_record(&schema, &forged, &target, opts).unwrap_err();
+    assert_eq!(e.code(), "ERR_SEALED_FIELD_KEY_SCOPE");
+    let e = k
+        .reseal_record(&schema, &mut forged.clone(), &target, &mut SystemEntropy)
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_SEALED_FIELD_KEY_SCOPE");
+    // And the other way round: a subject-sealed value where the rule says keyring.
+    let mut swapped = sealed.clone();
+    let addr_ctx = ctx
+        .for_field(FieldName::new("address").unwrap())
+        .with_subject(SubjectId::new("0042").unwrap());
+    swapped["address"] = Value::String(k.seal(&addr_ctx, b"x").unwrap().to_text());
+    let e = k.open_record(&schema, &swapped, &target, opts).unwrap_err();
+    assert_eq!(e.code(), "ERR_SEALED_FIELD_KEY_SCOPE");
+    // Untouched, the record still opens.
+    assert_eq!(
+        k.open_record(&schema, &sealed, &target, opts).unwrap(),
+        record
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! cargo-fuzz targets in fuzz/ explore the same entry points with coverage guidance.)
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use crmguard_core::{Keyring, RecordSchema, SealedField, parse_master_key};
+use crmguard_core::{Keyring, KeyringFileOptions, RecordSchema, SealedField, parse_master_key};
 use proptest::prelude::*;
 
 proptest! {
@@ -24,7 +24,7 @@ proptest! {
 
     #[test]
     fn keyring_json(s in "\\PC{0,200}") {
-        let _ = Keyring::from_json(&s, None, true);
+        let _ = Keyring::from_json(&s, &KeyringFileOptions::insecure_cleartext());
     }
 
     #[test]
@@ -33,7 +33,7 @@ proptest! {
         let doc = format!(
             r#"{{"format":"crmguard-keyring/v1","protection":"none","keyring":{{"format":"crmguard-keyring/v1","primary":{primary},"keys":[{{"id":{id},"status":"{status}","created":0,"material":"{material}"}}],"blind_index_root":"{material}"}}}}"#
         );
-        let _ = Keyring::from_json(&doc, None, true);
+        let _ = Keyring::from_json(&doc, &KeyringFileOptions::insecure_cleartext());
     }
 
     #[test]

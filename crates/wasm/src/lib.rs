@@ -12,10 +12,10 @@
 use std::cell::RefCell;
 
 use crmguard_core::{
-    BlindIndexSpec, ContentType, Error, FieldContext, FieldName, Keyring as CoreKeyring,
-    ObjectType, OpenRecordOptions, RecordId, RecordSchema as CoreRecordSchema, RecordTarget,
-    SealedField, SubjectId, SystemEntropy, TenantId, TenantPublicKey, TenantSealed,
-    TenantSecretKey, parse_master_key, plaintext_to_value,
+    BlindIndexScope, BlindIndexSpec, ContentType, Error, FieldContext, FieldName,
+    Keyring as CoreKeyring, ObjectType, OpenRecordOptions, RecordId,
+    RecordSchema as CoreRecordSchema, RecordTarget, SealedField, SubjectId, SystemEntropy,
+    TenantId, TenantPublicKey, TenantSealed, TenantSecretKey, parse_master_key, plaintext_to_value,
 };
 use wasm_bindgen::prelude::*;
 
@@ -228,7 +228,17 @@ impl Keyring {
             };
             (master, bool_member(&o, WHAT, "allowCleartext")?)
         };
-        CoreKeyring::from_json(text, master.as_ref(), allow_cleartext)
+        let options = crmguard_core::KeyringFileOptions {
+            master: master.as_ref(),
+            cleartext: if allow_cleartext {
+                crmguard_core::CleartextPolicy::Allow
+            } else {
+                crmguard_core::CleartextPolicy::Refuse
+            },
+            // JS callers keep no expectation yet; the id and generation are readable below.
+            expect: None,
+        };
+        CoreKeyring::from_json(text, &options)
             .map(Keyring)
             .or_throw()
     }
@@ -242,6 +252,22 @@ impl Keyring {
         CoreKeyring::from_keys(key_id, key, root, 0)
             .map(Keyring)
             .or_throw()
+    }
+
+    /// This keyring's id (32 hex digits), to remember with `generation` and refuse a
+    /// substituted or rolled-back keyring file later.
+    #[wasm_bindgen(getter, js_name = keyringId)]
+    pub fn keyring_id(&self) -> String {
+        self.0.id().to_hex()
+    }
+
+    /// How many persisted mutations this keyring has had (never decreases).
+    #[wasm_bindgen(getter)]
+    pub fn generation(&self) -> f64 {
+        // Generations count mutations; they stay far below 2^53.
+        #[allow(clippy::cast_precision_loss)]
+        let g = self.0.generation() as f64;
+        g
     }
 
     /// The id of the key new values are sealed under.
@@ -315,15 +341,20 @@ impl Keyring {
         )
     }
 
-    /// The blind index of `value` for `{ tenant, object, field, normalize?, bits? }`.
+    /// The blind index of `value` for `{ tenant, object, field, normalize?, bits?, subject? }`;
+    /// with `subject`, derived from that data subject's key (fields sealed under it).
     #[wasm_bindgen(js_name = blindIndex)]
     pub fn blind_index(&self, spec: JsValue, value: &str) -> Result<String, JsValue> {
         const WHAT: &str = "blind index options";
         let o = members(
             &spec,
             WHAT,
-            &["tenant", "object", "field", "normalize", "bits"],
+            &["tenant", "object", "field", "normalize", "bits", "subject"],
         )?;
+        let subject = string_member(&o, WHAT, "subject")?
+            .map(SubjectId::new)
+            .transpose()
+            .or_throw()?;
         let tenant = TenantId::new(required(&o, WHAT, "tenant")?).or_throw()?;
         let object = ObjectType::new(required(&o, WHAT, "object")?).or_throw()?;
         let field = FieldName::new(required(&o, WHAT, "field")?).or_throw()?;
@@ -346,8 +377,12 @@ impl Keyring {
                 })
                 .ok_or_else(|| type_error("blind index options.bits must be an integer"))?;
         }
+        let scope = match &subject {
+            Some(s) => BlindIndexScope::Subject(s),
+            None => BlindIndexScope::Keyring,
+        };
         self.0
-            .blind_index(&tenant, &object, &field, &spec, value)
+            .blind_index_scoped(scope, &tenant, &object, &field, &spec, value)
             .map(|i| i.as_str().to_owned())
             .or_throw()
     }

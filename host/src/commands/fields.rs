@@ -5,8 +5,9 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use crmguard_core::{
-    BlindIndexSpec, FieldContext, FieldName, ForgetOutcome, MAX_PLAINTEXT_LEN, Normalizer,
-    ObjectType, RecordId, SealedField, SubjectId, SystemEntropy, TenantId,
+    BlindIndexScope, BlindIndexSpec, FieldContext, FieldName, ForgetOutcome, MAX_PLAINTEXT_LEN,
+    Normalizer, ObjectType, RecordId, RecordTarget, SealedField, SubjectId, SystemEntropy,
+    TenantId,
 };
 
 use crate::failure::{CmdResult, Failure};
@@ -122,6 +123,10 @@ pub(crate) struct BlindIndexArgs {
     /// Bits of the index to keep (8 to 256).
     #[arg(long, default_value_t = 32)]
     bits: u16,
+    /// The data subject, for a field sealed under its key (with --schema: required when the
+    /// rule says `"key": "subject"`); the index is then derived from the subject's key.
+    #[arg(long)]
+    subject: Option<SubjectId>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -144,42 +149,48 @@ impl From<NormalizerArg> for Normalizer {
 }
 
 pub(crate) fn blind_index(args: BlindIndexArgs) -> CmdResult {
-    let (object, spec) = match &args.schema {
-        Some(path) => {
-            let schema = crate::commands::records::load_schema(path)?;
-            let spec = schema
-                .rule_for(args.field.as_str())
-                .and_then(|r| r.index_spec())
-                .ok_or_else(|| {
-                    Failure::new(
-                        "ERR_SCHEMA_INVALID",
-                        format!(
-                            "the schema has no blind index for field {:?}",
-                            args.field.as_str()
-                        ),
-                    )
-                })?;
-            (schema.object().clone(), spec)
-        }
-        None => (
-            // clap requires --object when --schema is absent.
-            args.object
-                .clone()
-                .ok_or_else(|| Failure::input("--object is required"))?,
-            BlindIndexSpec {
-                normalize: args.normalize.iter().map(|&n| n.into()).collect(),
-                bits: args.bits,
-            },
-        ),
-    };
     let input = zeroize::Zeroizing::new(read_stdin(64 * 1024)?);
     let value =
         std::str::from_utf8(&input).map_err(|_| Failure::input("the value must be UTF-8"))?;
     let value = value.strip_suffix('\n').unwrap_or(value);
     let loaded = args.keyring.load()?;
-    let idx = loaded
-        .keyring
-        .blind_index(&args.tenant, &object, &args.field, &spec, value)?;
+    let idx = match &args.schema {
+        // The schema's rule gives the settings and the key scope (subject-keyed fields are
+        // indexed under the subject's key).
+        Some(path) => {
+            let schema = crate::commands::records::load_schema(path)?;
+            let target = RecordTarget {
+                subject: args.subject.clone(),
+                ..RecordTarget::tenant(args.tenant.clone())
+            };
+            loaded
+                .keyring
+                .record_blind_index(&schema, &target, args.field.as_str(), value)?
+        }
+        None => {
+            // clap requires --object when --schema is absent.
+            let object = args
+                .object
+                .as_ref()
+                .ok_or_else(|| Failure::input("--object is required"))?;
+            let spec = BlindIndexSpec {
+                normalize: args.normalize.iter().map(|&n| n.into()).collect(),
+                bits: args.bits,
+            };
+            let scope = match &args.subject {
+                Some(s) => BlindIndexScope::Subject(s),
+                None => BlindIndexScope::Keyring,
+            };
+            loaded.keyring.blind_index_scoped(
+                scope,
+                &args.tenant,
+                object,
+                &args.field,
+                &spec,
+                value,
+            )?
+        }
+    };
     println!("{idx}");
     Ok(())
 }

@@ -4,7 +4,10 @@
 mod file;
 mod gcm_step;
 
-pub use file::{KEYRING_FORMAT, parse_master_key};
+pub use file::{
+    CleartextPolicy, ExpectedKeyring, KEYRING_FORMAT, KeyringFileOptions, KeyringId,
+    parse_master_key,
+};
 pub use gcm_step::{GcmStep, PendingSeal};
 
 use std::collections::BTreeMap;
@@ -96,6 +99,12 @@ pub(crate) struct SubjectKey {
 /// # Ok::<(), crmguard_core::Error>(())
 /// ```
 pub struct Keyring {
+    /// Which keyring this is: bound into the protected file so another keyring under the same
+    /// master key cannot be substituted for it.
+    pub(crate) id: KeyringId,
+    /// Incremented by every persisted mutation; bound into the protected file so an older
+    /// copy can be refused (see [`KeyringFileOptions::expect`]).
+    pub(crate) generation: u64,
     pub(crate) primary: KeyId,
     pub(crate) keys: BTreeMap<KeyId, DataKey>,
     pub(crate) index_root: Key256,
@@ -107,6 +116,8 @@ pub struct Keyring {
 impl core::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Keyring")
+            .field("id", &self.id)
+            .field("generation", &self.generation)
             .field("primary", &self.primary)
             .field("keys", &self.key_infos().collect::<Vec<_>>())
             .field("subjects", &self.subjects.len())
@@ -128,10 +139,13 @@ impl Keyring {
                 material: Some(KeyMaterial::new(Key256::generate(entropy)?)),
             },
         );
+        let index_root = Key256::generate(entropy)?;
         Ok(Self {
+            id: KeyringId::generate(entropy)?,
+            generation: 0,
             primary: first,
             keys,
-            index_root: Key256::generate(entropy)?,
+            index_root,
             subjects: BTreeMap::new(),
             forgotten: BTreeMap::new(),
         })
@@ -139,7 +153,8 @@ impl Keyring {
 
     /// A keyring from given key material: one data key with id `primary_id` (the primary)
     /// and the blind-index root. For known-answer vectors and imports; use
-    /// [`Keyring::generate`] otherwise. Key id 0 is reserved.
+    /// [`Keyring::generate`] otherwise. Key id 0 is reserved. Without entropy, the keyring id
+    /// is derived from the blind-index root ([`KeyringId::derived`]); the generation is 0.
     pub fn from_keys(
         primary_id: u32,
         data_key: Key256,
@@ -159,12 +174,43 @@ impl Keyring {
             },
         );
         Ok(Self {
+            id: KeyringId::derived(&blind_index_root),
+            generation: 0,
             primary: KeyId(primary_id),
             keys,
             index_root: blind_index_root,
             subjects: BTreeMap::new(),
             forgotten: BTreeMap::new(),
         })
+    }
+
+    /// This keyring's identity (not secret; stored in clear in its file). A host keeps it,
+    /// with [`Keyring::generation`], to refuse a substituted or rolled-back file.
+    pub fn id(&self) -> KeyringId {
+        self.id
+    }
+
+    /// How many persisted mutations (rotation, key destruction, subject added or forgotten)
+    /// this keyring has had. Never decreases; stored in clear, authenticated, in its file.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// What a host should expect of this keyring's file from now on: this id, and at least
+    /// this generation.
+    pub fn expectation(&self) -> ExpectedKeyring {
+        ExpectedKeyring {
+            id: self.id,
+            min_generation: self.generation,
+        }
+    }
+
+    /// The generation after one more mutation; checked before mutating so a failure leaves
+    /// the keyring unchanged.
+    fn next_generation(&self) -> Result<u64, Error> {
+        self.generation
+            .checked_add(1)
+            .ok_or_else(|| KeyringError::Refused("keyring generation exhausted").into())
     }
 
     /// The key new values are sealed under.
@@ -190,7 +236,9 @@ impl Keyring {
             last.checked_add(1)
                 .ok_or(KeyringError::Refused("key ids exhausted"))?,
         );
+        let generation = self.next_generation()?;
         let material = KeyMaterial::new(Key256::generate(entropy)?);
+        self.generation = generation;
         if let Some(old) = self.keys.get_mut(&self.primary) {
             old.status = KeyStatus::DecryptOnly;
         }
@@ -214,7 +262,9 @@ impl Keyring {
                 KeyringError::Refused("the primary key cannot be destroyed; rotate first").into(),
             );
         }
+        let generation = self.next_generation()?;
         let key = self.keys.get_mut(&id).ok_or(KeyError::NotFound(id.0))?;
+        self.generation = generation;
         key.material = None;
         key.status = KeyStatus::Destroyed;
         Ok(())
@@ -286,7 +336,7 @@ impl Keyring {
         }
     }
 
-    fn subject_key(&self, subject: &SubjectId) -> Result<&SubjectKey, Error> {
+    pub(crate) fn subject_key(&self, subject: &SubjectId) -> Result<&SubjectKey, Error> {
         match self.subjects.get(subject) {
             Some(k) => Ok(k),
             None if self.is_forgotten(subject) => Err(SubjectError::Forgotten.into()),
@@ -374,7 +424,9 @@ impl Keyring {
         if self.is_forgotten(subject) {
             return Err(SubjectError::Forgotten.into());
         }
+        let generation = self.next_generation()?;
         let material = KeyMaterial::new(Key256::generate(entropy)?);
+        self.generation = generation;
         self.subjects.insert(
             subject.clone(),
             SubjectKey {
@@ -401,10 +453,12 @@ impl Keyring {
         if self.is_forgotten(subject) {
             return Ok(ForgetOutcome::AlreadyForgotten);
         }
+        let generation = self.next_generation()?;
         // Dropping the entry wipes the key (Key256 and the cipher zeroize on drop).
         if self.subjects.remove(subject).is_none() {
             return Err(SubjectError::NotFound.into());
         }
+        self.generation = generation;
         self.forgotten.insert(self.tombstone(subject), now);
         Ok(ForgetOutcome::Erased)
     }

@@ -202,7 +202,7 @@ fn crypto_shredding() {
     let after = k.to_cleartext_json();
     assert!(saved.contains("contact-0042"));
     assert!(!after.contains("contact-0042"));
-    let reloaded = Keyring::from_json(&after, None, true).unwrap();
+    let reloaded = Keyring::from_json(&after, &KeyringFileOptions::insecure_cleartext()).unwrap();
     assert!(reloaded.is_forgotten(&ada));
     assert_eq!(
         reloaded.open(&ada_ctx, &a).unwrap_err().code(),
@@ -220,20 +220,22 @@ fn protected_file_round_trip_and_failures() {
     let sealed = k.seal(&ctx(), b"v").unwrap();
     let master = Key256::from_bytes([9; 32]);
     let file = k.to_protected_json(&master, &mut SystemEntropy).unwrap();
-    let k2 = Keyring::from_json(&file, Some(&master), false).unwrap();
+    let k2 = Keyring::from_json(&file, &KeyringFileOptions::protected(&master)).unwrap();
     assert_eq!(k2.open(&ctx(), &sealed).unwrap(), b"v");
     assert_eq!(k2.primary(), KeyId(2));
     assert!(!Keyring::file_is_cleartext(&file));
 
     let wrong = Key256::from_bytes([8; 32]);
     assert_eq!(
-        Keyring::from_json(&file, Some(&wrong), false)
+        Keyring::from_json(&file, &KeyringFileOptions::protected(&wrong))
             .unwrap_err()
             .code(),
         "ERR_KEYRING_AUTH"
     );
     assert_eq!(
-        Keyring::from_json(&file, None, true).unwrap_err().code(),
+        Keyring::from_json(&file, &KeyringFileOptions::insecure_cleartext())
+            .unwrap_err()
+            .code(),
         "ERR_KEYRING_MASTER_KEY"
     );
     // Flip one character of the ciphertext.
@@ -246,7 +248,7 @@ fn protected_file_round_trip_and_failures() {
     );
     let tampered = file.replace(ct, &flipped);
     assert_eq!(
-        Keyring::from_json(&tampered, Some(&master), false)
+        Keyring::from_json(&tampered, &KeyringFileOptions::protected(&master))
             .unwrap_err()
             .code(),
         "ERR_KEYRING_AUTH"
@@ -256,12 +258,12 @@ fn protected_file_round_trip_and_failures() {
     assert!(Keyring::file_is_cleartext(&clear));
     assert!(clear.contains("INSECURE"));
     assert_eq!(
-        Keyring::from_json(&clear, Some(&master), false)
+        Keyring::from_json(&clear, &KeyringFileOptions::protected(&master))
             .unwrap_err()
             .code(),
         "ERR_KEYRING_CLEARTEXT"
     );
-    assert!(Keyring::from_json(&clear, None, true).is_ok());
+    assert!(Keyring::from_json(&clear, &KeyringFileOptions::insecure_cleartext()).is_ok());
 }
 
 #[test]
@@ -298,11 +300,31 @@ fn malformed_keyring_documents_are_rejected() {
             Box::new(|v| v["format"] = "crmguard-keyring/v9".into()),
         ),
         ("protection", Box::new(|v| v["protection"] = "rot13".into())),
+        (
+            "keyring id not hex",
+            Box::new(|v| v["keyring_id"] = "not-an-id".into()),
+        ),
+        (
+            "v2 without generation",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("generation");
+            }),
+        ),
+        (
+            "v1 outer with a v2 document",
+            Box::new(|v| {
+                let o = v.as_object_mut().unwrap();
+                o.remove("generation");
+                o.remove("keyring_id");
+                o["format"] = "crmguard-keyring/v1".into();
+            }),
+        ),
     ];
     for (what, mutate) in cases {
         let mut v = good.clone();
         mutate(&mut v);
-        let e = Keyring::from_json(&v.to_string(), None, true).unwrap_err();
+        let e = Keyring::from_json(&v.to_string(), &KeyringFileOptions::insecure_cleartext())
+            .unwrap_err();
         assert_eq!(e.code(), "ERR_KEYRING_MALFORMED", "{what}");
         assert!(
             !e.to_string()
@@ -311,7 +333,9 @@ fn malformed_keyring_documents_are_rejected() {
     }
     for junk in ["", "null", "[]", "{", "{\"format\":1}"] {
         assert_eq!(
-            Keyring::from_json(junk, None, true).unwrap_err().code(),
+            Keyring::from_json(junk, &KeyringFileOptions::insecure_cleartext())
+                .unwrap_err()
+                .code(),
             "ERR_KEYRING_MALFORMED"
         );
     }
@@ -414,5 +438,203 @@ proptest! {
         parts[which] = other;
         let c2 = FieldContext::new(&parts[0], &parts[1], &parts[2], &parts[3]).unwrap();
         prop_assert_eq!(k.open(&c2, &s).unwrap_err().code(), "ERR_SEALED_FIELD_AUTH");
+    }
+}
+
+/// Finding 7: the file's AEAD binds the keyring id and generation, and the loader compares
+/// them with what the caller expects.
+mod file_identity {
+    use super::*;
+
+    const MASTER: [u8; 32] = [9; 32];
+
+    fn b64(bytes: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn outer(file: &str) -> serde_json::Value {
+        serde_json::from_str(file).unwrap()
+    }
+
+    #[test]
+    fn round_trip_keeps_id_and_generation_and_meets_its_expectation() {
+        let mut k = keyring();
+        assert_eq!(k.generation(), 0);
+        k.rotate(&mut SystemEntropy, 2).unwrap();
+        k.add_subject(&SubjectId::new("s1").unwrap(), &mut SystemEntropy, 3)
+            .unwrap();
+        // Adding an existing subject changes nothing, so the generation stays.
+        k.add_subject(&SubjectId::new("s1").unwrap(), &mut SystemEntropy, 3)
+            .unwrap();
+        assert_eq!(k.generation(), 2);
+        let master = Key256::from_bytes(MASTER);
+        let file = k.to_protected_json(&master, &mut SystemEntropy).unwrap();
+        let v = outer(&file);
+        assert_eq!(v["format"], "crmguard-keyring/v2");
+        assert_eq!(v["keyring_id"], k.id().to_hex());
+        assert_eq!(v["generation"], 2);
+        let opts = KeyringFileOptions::protected(&master).expecting(k.expectation());
+        let back = Keyring::from_json(&file, &opts).unwrap();
+        assert_eq!((back.id(), back.generation()), (k.id(), 2));
+        assert_eq!(back.id().to_hex().parse::<KeyringId>().unwrap(), k.id());
+        // A newer file than expected is fine (another process saved since).
+        let older_expectation = ExpectedKeyring {
+            min_generation: 1,
+            ..k.expectation()
+        };
+        let opts = KeyringFileOptions::protected(&master).expecting(older_expectation);
+        assert!(Keyring::from_json(&file, &opts).is_ok());
+        // Cleartext round trip keeps them too.
+        let clear = k.to_cleartext_json();
+        let back = Keyring::from_json(
+            &clear,
+            &KeyringFileOptions::insecure_cleartext().expecting(k.expectation()),
+        )
+        .unwrap();
+        assert_eq!((back.id(), back.generation()), (k.id(), 2));
+    }
+
+    #[test]
+    fn every_persisted_mutation_raises_the_generation() {
+        let mut k = keyring();
+        let s = SubjectId::new("s1").unwrap();
+        let mut seen = vec![k.generation()];
+        k.add_subject(&s, &mut SystemEntropy, 1).unwrap();
+        seen.push(k.generation());
+        k.rotate(&mut SystemEntropy, 2).unwrap();
+        seen.push(k.generation());
+        k.destroy_key(KeyId(1)).unwrap();
+        seen.push(k.generation());
+        k.forget_subject(&s, 3).unwrap();
+        seen.push(k.generation());
+        assert_eq!(seen, [0, 1, 2, 3, 4]);
+        // Refused or no-op operations leave it alone.
+        k.forget_subject(&s, 4).unwrap();
+        assert!(k.destroy_key(k.primary()).is_err());
+        assert!(k.add_subject(&s, &mut SystemEntropy, 5).is_err());
+        assert_eq!(k.generation(), 4);
+    }
+
+    #[test]
+    fn an_older_generation_is_refused() {
+        let master = Key256::from_bytes(MASTER);
+        let mut k = keyring();
+        let ada = SubjectId::new("ada").unwrap();
+        k.add_subject(&ada, &mut SystemEntropy, 1).unwrap();
+        let before_erasure = k.to_protected_json(&master, &mut SystemEntropy).unwrap();
+        k.forget_subject(&ada, 2).unwrap();
+        let current = k.to_protected_json(&master, &mut SystemEntropy).unwrap();
+        let opts = KeyringFileOptions::protected(&master).expecting(k.expectation());
+        assert!(Keyring::from_json(&current, &opts).is_ok());
+        let e = Keyring::from_json(&before_erasure, &opts).unwrap_err();
+        assert_eq!(e.code(), "ERR_KEYRING_ROLLBACK");
+        assert!(e.to_string().contains("generation 1"), "{e}");
+    }
+
+    #[test]
+    fn another_keyring_under_the_same_master_key_is_refused() {
+        let master = Key256::from_bytes(MASTER);
+        let k = keyring();
+        let mut other = Keyring::generate(&mut SystemEntropy, 1).unwrap();
+        // Even one at a higher generation.
+        other.rotate(&mut SystemEntropy, 2).unwrap();
+        assert_ne!(other.id(), k.id());
+        let file = other
+            .to_protected_json(&master, &mut SystemEntropy)
+            .unwrap();
+        let opts = KeyringFileOptions::protected(&master).expecting(k.expectation());
+        let e = Keyring::from_json(&file, &opts).unwrap_err();
+        assert_eq!(e.code(), "ERR_KEYRING_IDENTITY");
+        // Relabelling the other file with the expected id does not get it through.
+        let relabelled = file.replace(&other.id().to_hex(), &k.id().to_hex());
+        let e = Keyring::from_json(&relabelled, &opts).unwrap_err();
+        assert_eq!(e.code(), "ERR_KEYRING_AUTH");
+    }
+
+    #[test]
+    fn a_cleartext_file_is_refused_when_a_master_key_is_supplied() {
+        let master = Key256::from_bytes(MASTER);
+        let clear = keyring().to_cleartext_json();
+        for cleartext in [CleartextPolicy::Refuse, CleartextPolicy::Allow] {
+            let opts = KeyringFileOptions {
+                master: Some(&master),
+                cleartext,
+                expect: None,
+            };
+            let e = Keyring::from_json(&clear, &opts).unwrap_err();
+            assert_eq!(e.code(), "ERR_KEYRING_CLEARTEXT", "{cleartext:?}");
+            assert_eq!(e, Error::Keyring(KeyringError::CleartextWithMasterKey));
+        }
+        let e = Keyring::from_json(&clear, &KeyringFileOptions::default()).unwrap_err();
+        assert_eq!(e, Error::Keyring(KeyringError::Cleartext));
+    }
+
+    #[test]
+    fn tampered_id_or_generation_in_the_outer_json_fails_authentication() {
+        let master = Key256::from_bytes(MASTER);
+        let mut k = keyring();
+        k.rotate(&mut SystemEntropy, 2).unwrap();
+        let file = k.to_protected_json(&master, &mut SystemEntropy).unwrap();
+        let good = outer(&file);
+        let mut bumped = good.clone();
+        bumped["generation"] = 7.into();
+        let mut lowered = good.clone();
+        lowered["generation"] = 0.into();
+        let mut renamed = good.clone();
+        let mut id = *k.id().as_bytes();
+        id[15] ^= 1;
+        renamed["keyring_id"] = KeyringId::from_bytes(id).to_hex().into();
+        for (what, v) in [
+            ("bumped", bumped),
+            ("lowered", lowered),
+            ("renamed", renamed),
+        ] {
+            let e = Keyring::from_json(&v.to_string(), &KeyringFileOptions::protected(&master))
+                .unwrap_err();
+            assert_eq!(e.code(), "ERR_KEYRING_AUTH", "{what}");
+        }
+    }
+
+    /// A v1 file as v1 builds wrote it: `aad = lp("crmguard/keyring/v1")`, no id.
+    fn v1_file(k: &Keyring, master: &Key256) -> String {
+        let mut doc = outer(&k.to_cleartext_json())["keyring"].clone();
+        doc["format"] = "crmguard-keyring/v1".into();
+        let plain = serde_json::to_vec(&doc).unwrap();
+        let nonce = [5u8; NONCE_LEN];
+        let mut aad = Vec::new();
+        crate::crypto::put_lp(&mut aad, b"crmguard/keyring/v1");
+        let ct = Xaes256Gcm::new(master).seal(&nonce, &aad, &plain);
+        serde_json::json!({
+            "format": "crmguard-keyring/v1",
+            "protection": "xaes-256-gcm",
+            "nonce": b64(&nonce),
+            "ciphertext": b64(&ct),
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn v1_files_load_without_an_expectation_only_and_are_rewritten_as_v2() {
+        let master = Key256::from_bytes(MASTER);
+        let k = keyring();
+        let sealed = k.seal(&ctx(), b"v").unwrap();
+        let old = v1_file(&k, &master);
+        let migrated = Keyring::from_json(&old, &KeyringFileOptions::protected(&master)).unwrap();
+        assert_eq!(migrated.open(&ctx(), &sealed).unwrap(), b"v");
+        assert_eq!(migrated.generation(), 0);
+        assert_eq!(migrated.id(), KeyringId::derived(&k.index_root));
+        let e = Keyring::from_json(
+            &old,
+            &KeyringFileOptions::protected(&master).expecting(migrated.expectation()),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "ERR_KEYRING_IDENTITY");
+        let rewritten = migrated
+            .to_protected_json(&master, &mut SystemEntropy)
+            .unwrap();
+        assert_eq!(outer(&rewritten)["format"], "crmguard-keyring/v2");
+        let opts = KeyringFileOptions::protected(&master).expecting(migrated.expectation());
+        assert!(Keyring::from_json(&rewritten, &opts).is_ok());
     }
 }
