@@ -82,7 +82,7 @@ enum Command {
     #[command(subcommand)]
     Plugin(plugins::PluginCommand),
     /// Run one request through a policy plugin; prints the decision and the visible record.
-    Run(plugins::RunArgs),
+    Run(Box<plugins::RunArgs>),
 }
 
 fn main() -> ExitCode {
@@ -104,7 +104,7 @@ fn main() -> ExitCode {
         Command::Authorize(opts) => commands::authorize::run(opts),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Plugin(cmd) => plugins::plugin(cmd),
-        Command::Run(args) => plugins::run(args),
+        Command::Run(args) => plugins::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -68,12 +68,12 @@ impl TokenType {
                 .map(str::to_owned)
                 .unwrap_or(t)
         });
-        match (self, media.as_deref()) {
-            (TokenType::Any, _) => true,
-            (TokenType::Jwt, None | Some("jwt" | "at+jwt")) => true,
-            (TokenType::AccessToken, Some("at+jwt")) => true,
-            _ => false,
-        }
+        matches!(
+            (self, media.as_deref()),
+            (TokenType::Any, _)
+                | (TokenType::Jwt, None | Some("jwt" | "at+jwt"))
+                | (TokenType::AccessToken, Some("at+jwt"))
+        )
     }
 }
 
