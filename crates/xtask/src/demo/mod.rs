@@ -182,8 +182,8 @@ fn shorten(line: &str) -> String {
 pub(crate) fn build_cli() -> Result<PathBuf, String> {
     println!(
         "building the crmguard tool (debug), as `cargo xtask test` builds it so the tests reuse \
-         it. A first build compiles about 400 crates, wasmtime among them: about 6 minutes on 2 \
-         cores and 3 GB in target/; later runs take seconds."
+         it. A first build compiles about 400 crates, wasmtime among them: about 19 minutes on 2 \
+         cores (measured on a clean clone) and 3 GB in target/; later runs take seconds."
     );
     run_step("building crmguard", cargo().args(crate::setup::CLI_BUILD))?;
     Ok(crate::npm::cli())
