@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand, ValueEnum};
 use crmguard_core::{ClaimNames, Key256, Principal, TenantId, TenantIssuers};
 use crmguard_host::{
-    AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, Outcome, PluginError,
+    AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, Manifest, Outcome, PluginError,
     PluginHost, PluginsDir, Services, TenantKeyrings, World,
 };
 use serde_json::{Map, Value, json};
@@ -362,27 +362,21 @@ fn decide_in_plugin(args: &RunArgs, request: &AccessRequest) -> Result<Outcome, 
     let mut services = Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?);
     // Optional: a plugin calling `tokens` or `audit` without its component gets
     // ERR_PLUGIN_LINK from that call.
-    for (name, add) in [
-        (&args.tokens, ServiceKind::Tokens),
-        (&args.audit_component, ServiceKind::Audit),
-    ] {
-        match dir.manifest(name) {
-            Ok(m) => {
-                services = match add {
-                    ServiceKind::Tokens => services.with_tokens(host.load_tokens(&m)?),
-                    ServiceKind::Audit => services.with_audit(host.load_audit(&m)?),
-                }
-            }
-            Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => {}
-            Err(e) => return Err(e.into()),
-        }
+    if let Some(m) = optional(dir.manifest(&args.tokens))? {
+        services = services.with_tokens(host.load_tokens(&m)?);
+    }
+    if let Some(m) = optional(dir.manifest(&args.audit_component))? {
+        services = services.with_audit(host.load_audit(&m)?);
     }
     let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
     Ok(host.decide(&plugin, &services, request))
 }
 
-#[derive(Clone, Copy)]
-enum ServiceKind {
-    Tokens,
-    Audit,
+/// A manifest that may be absent from the plugins folder.
+fn optional(m: Result<Manifest, PluginError>) -> Result<Option<Manifest>, Failure> {
+    match m {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

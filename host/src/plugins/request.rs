@@ -142,21 +142,23 @@ impl Outcome {
     /// A deny the host decided before any plugin ran (e.g. a request for another tenant
     /// than the caller's), with core's code.
     pub fn refused(e: &crmguard_core::Error) -> Self {
-        Self {
-            verdict: Verdict::Deny {
+        Self::deny(
+            Verdict::Deny {
                 code: e.code().to_owned(),
                 reason: e.to_string(),
             },
-            record: Map::new(),
-            actions: Map::new(),
-            log: Vec::new(),
-            log_dropped: 0,
-        }
+            Vec::new(),
+            0,
+        )
     }
 
     pub(crate) fn denied(e: &PluginError, log: Vec<LogLine>, log_dropped: u64) -> Self {
+        Self::deny(Verdict::deny(e), log, log_dropped)
+    }
+
+    fn deny(verdict: Verdict, log: Vec<LogLine>, log_dropped: u64) -> Self {
         Self {
-            verdict: Verdict::deny(e),
+            verdict,
             record: Map::new(),
             actions: Map::new(),
             log,

@@ -200,27 +200,9 @@ impl TokensSession {
     ) -> Result<String, PluginError> {
         // The 0.1.0 interface reads empty lists as "not checked" and has no typ setting: the
         // host refuses what it cannot say, exactly as core would, rather than check less.
-        let unsaid = |list: &Vec<String>, waived: bool, what: &str| {
-            (list.is_empty() && !waived).then(|| {
-                failure(
-                    "ERR_JWT_OPTIONS".to_owned(),
-                    format!(
-                        "verification options: no allowed {what} is configured and the {what}                          check is not waived"
-                    ),
-                )
-            })
-        };
-        if let Some(e) =
-            unsaid(&options.allowed_issuers, options.waive.issuer, "issuer").or_else(|| {
-                unsaid(
-                    &options.allowed_audiences,
-                    options.waive.audience,
-                    "audience",
-                )
-            })
-        {
-            return Err(e);
-        }
+        options
+            .check()
+            .map_err(|e| failure(e.code().to_owned(), e.to_string()))?;
         if options.token_type != crmguard_core::TokenType::Jwt {
             return Err(PluginError::new(
                 error::REQUEST,
