@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use crmguard_core::{
-    CleartextPolicy, Key256, Keyring, KeyringFileOptions, SystemEntropy, parse_master_key,
+    CleartextPolicy, ExpectedKeyring, Key256, Keyring, KeyringFileOptions, KeyringId,
+    SystemEntropy, parse_master_key,
 };
 use crmguard_host::files::{Replace, write_file};
 
@@ -26,6 +27,12 @@ pub(crate) struct KeyringOpts {
     /// Allow a keyring stored in cleartext. Anyone who can read the file has every key.
     #[arg(long)]
     pub(crate) insecure_cleartext: bool,
+    /// Where the keyring's expected identity and lowest generation are kept (default:
+    /// `<keyring>.state`). A keyring file of another keyring, or older than the last one
+    /// this file saw, is refused (ERR_KEYRING_IDENTITY, ERR_KEYRING_ROLLBACK). Keep it where
+    /// whoever could restore an old keyring file cannot write.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keyring_state: Option<PathBuf>,
 }
 
 pub(crate) fn now() -> u64 {
@@ -99,11 +106,16 @@ impl KeyringOpts {
             } else {
                 CleartextPolicy::Refuse
             },
-            // No stored expectation yet: a sidecar holding `Keyring::expectation()` after each
-            // save would let this refuse a substituted or rolled-back file.
-            expect: None,
+            expect: self.read_state()?,
         };
         let keyring = Keyring::from_json(&text, &options)?;
+        // Trust on first use: the first load records what this keyring is; later loads
+        // refuse another keyring or an older file. A read-only folder only loses that.
+        if options.expect.is_none()
+            && let Err(e) = self.write_state(&keyring)
+        {
+            eprintln!("warning: the keyring state could not be recorded: {e}");
+        }
         if cleartext {
             eprintln!(
                 "warning: {} is an INSECURE cleartext keyring (--insecure-cleartext)",
@@ -117,6 +129,65 @@ impl KeyringOpts {
             cleartext,
             _lock: lock,
         })
+    }
+}
+
+/// The keyring state file: `{"version":1,"keyring_id":"<32 hex>","min_generation":N}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyringState {
+    version: u32,
+    keyring_id: String,
+    min_generation: u64,
+}
+
+fn state_error(path: &Path, why: &str) -> Failure {
+    Failure::new(
+        "ERR_KEYRING_MALFORMED",
+        format!("keyring state {}: {why}", display(path)),
+    )
+}
+
+impl KeyringOpts {
+    fn state_path(&self) -> PathBuf {
+        self.keyring_state.clone().unwrap_or_else(|| {
+            let mut s = self.keyring.as_os_str().to_owned();
+            s.push(".state");
+            PathBuf::from(s)
+        })
+    }
+
+    /// The recorded expectation; none when no state file exists yet.
+    fn read_state(&self) -> Result<Option<ExpectedKeyring>, Failure> {
+        let path = self.state_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Failure::io(&display(&path), e)),
+        };
+        let state: KeyringState =
+            serde_json::from_str(&text).map_err(|e| state_error(&path, &e.to_string()))?;
+        if state.version != 1 {
+            return Err(state_error(&path, "unknown version"));
+        }
+        Ok(Some(ExpectedKeyring {
+            id: KeyringId::from_hex(&state.keyring_id)
+                .map_err(|_| state_error(&path, "keyring_id is not 32 hex digits"))?,
+            min_generation: state.min_generation,
+        }))
+    }
+
+    /// Records `keyring`'s identity and generation.
+    fn write_state(&self, keyring: &Keyring) -> Result<(), Failure> {
+        let expected = keyring.expectation();
+        let state = KeyringState {
+            version: 1,
+            keyring_id: expected.id.to_hex(),
+            min_generation: expected.min_generation,
+        };
+        let text = serde_json::to_string(&state)
+            .map_err(|e| Failure::new("ERR_IO", format!("keyring state: {e}")))?;
+        write_atomically(&self.state_path(), format!("{text}\n").as_bytes(), false)
     }
 }
 
@@ -139,7 +210,10 @@ impl LoadedKeyring {
             })?;
             zeroize::Zeroizing::new(self.keyring.to_protected_json(master, &mut SystemEntropy)?)
         };
-        write_atomically(&self.opts.keyring, text.as_bytes(), false)
+        write_atomically(&self.opts.keyring, text.as_bytes(), false)?;
+        // After the file: a crash in between leaves an older expectation, which the new
+        // file still meets.
+        self.opts.write_state(&self.keyring)
     }
 }
 

@@ -506,3 +506,72 @@ fn records_blind_index_and_reencrypt() {
     bad[4] = "missing.json";
     env.fails(&bad, b"{}", "ERR_IO");
 }
+
+/// A keyring file restored from an old copy (destroyed keys and forgotten subjects back), or
+/// replaced by another keyring under the same master key, is refused: the CLI keeps the
+/// keyring's id and generation in `<keyring>.state` and checks every load against it.
+#[test]
+fn rolled_back_or_substituted_keyring_files_are_refused() {
+    let env = Env::new();
+    assert!(
+        env.path("keyring.json.state").exists(),
+        "keys new records the state"
+    );
+    let old = std::fs::read(env.path("keyring.json")).unwrap();
+    let sealed = env.ok(&with_ctx("seal", &CTX), b"v1");
+    env.ok(&["keys", "rotate", "--keyring", "keyring.json"], b"");
+    env.ok(
+        &[
+            "keys",
+            "destroy",
+            "--keyring",
+            "keyring.json",
+            "--key-id",
+            "1",
+        ],
+        b"",
+    );
+    env.fails(&with_ctx("open", &CTX), &sealed, "ERR_KEY_DESTROYED");
+    // Rollback: the old file would bring key 1 back.
+    std::fs::write(env.path("keyring.json"), &old).unwrap();
+    env.fails(&with_ctx("open", &CTX), &sealed, "ERR_KEYRING_ROLLBACK");
+    env.fails(
+        &["keys", "list", "--keyring", "keyring.json"],
+        b"",
+        "ERR_KEYRING_ROLLBACK",
+    );
+    // Substitution: another keyring under the same master key at the same path.
+    env.ok(&["keys", "new", "--out", "other.json"], b"");
+    std::fs::copy(env.path("other.json"), env.path("keyring.json")).unwrap();
+    env.fails(
+        &["keys", "list", "--keyring", "keyring.json"],
+        b"",
+        "ERR_KEYRING_IDENTITY",
+    );
+    // A state file kept elsewhere is honoured, and a damaged one is an error, not a pass.
+    std::fs::write(env.path("elsewhere.state"), "{not json").unwrap();
+    env.fails(
+        &[
+            "keys",
+            "list",
+            "--keyring",
+            "other.json",
+            "--keyring-state",
+            "elsewhere.state",
+        ],
+        b"",
+        "ERR_KEYRING_MALFORMED",
+    );
+    // First use of a fresh state path records the keyring, and it keeps working.
+    let list = [
+        "keys",
+        "list",
+        "--keyring",
+        "other.json",
+        "--keyring-state",
+        "fresh.state",
+    ];
+    env.ok(&list, b"");
+    assert!(env.path("fresh.state").exists());
+    env.ok(&list, b"");
+}
