@@ -413,6 +413,15 @@ impl Walk<'_> {
                     UnknownFields::Reject => {
                         return Err(record_err(format!("field {here:?} is not in the schema")));
                     }
+                    // A member name with path syntax in it would share its sealing
+                    // context with another place ("a.b" with a → b, "x[]" with x's items),
+                    // so one sealed value could stand in for the other: refused.
+                    UnknownFields::Encrypt if key.contains(['.', '[', ']']) => {
+                        return Err(record_err(format!(
+                            "field {here:?}: a name holding '.', '[' or ']' cannot be sealed \
+                             as an unknown field (it would share a context with a schema path)"
+                        )));
+                    }
                     UnknownFields::Encrypt => {
                         let rule = FieldRule {
                             action: FieldAction::Encrypt,

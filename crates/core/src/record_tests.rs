@@ -398,3 +398,46 @@ fn bad_schemas_and_records_get_typed_errors() {
         .unwrap_err();
     assert_eq!(e.code(), "ERR_SUBJECT_NOT_FOUND");
 }
+
+/// With `unknown_fields: encrypt`, a member literally named "profile.vip" would be sealed in
+/// the same context as the schema's `profile` → `vip`, so the sealed value of one could be
+/// moved into the other and still open. Names with path syntax are refused instead.
+#[test]
+fn unknown_names_with_path_syntax_are_not_sealed_into_a_schema_paths_context() {
+    let (k, _, target, _) = setup();
+    let doc = json!({"object": "deal", "record_id": "id", "unknown_fields": "encrypt",
+        "fields": {"id": {"action": "clear"}, "profile.vip": {"action": "encrypt"}}});
+    let schema = RecordSchema::new(serde_json::from_value(doc).unwrap()).unwrap();
+    let nested = k
+        .seal_record(
+            &schema,
+            &json!({"id": 7, "profile": {"vip": "yes"}}),
+            &target,
+            &mut SystemEntropy,
+        )
+        .unwrap();
+    // The substitution: the nested sealed value moved to a top-level "profile.vip".
+    let moved = json!({"id": 7, "profile.vip": nested["profile"]["vip"]});
+    let e = k
+        .open_record(&schema, &moved, &target, OpenRecordOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_RECORD_INVALID");
+    for name in ["profile.vip", "tags[]", "a[0]", "x]"] {
+        let rec = json!({"id": 7, name: "v"});
+        let e = k
+            .seal_record(&schema, &rec, &target, &mut SystemEntropy)
+            .unwrap_err();
+        assert_eq!(e.code(), "ERR_RECORD_INVALID", "{name}");
+        assert!(e.to_string().contains("cannot be sealed"), "{name}: {e}");
+    }
+    // Plain unknown names still seal and open.
+    let rec = json!({"id": 7, "stage": "won"});
+    let sealed = k
+        .seal_record(&schema, &rec, &target, &mut SystemEntropy)
+        .unwrap();
+    assert_eq!(
+        k.open_record(&schema, &sealed, &target, OpenRecordOptions::default())
+            .unwrap(),
+        rec
+    );
+}
