@@ -49,9 +49,7 @@ fn verified(
     keys: Vec<AuditVerifyingKey>,
 ) -> Result<VerifiedLog, GuardError> {
     let mut v = ChainVerifier::new(keys).expect_log_id(log_id);
-    for line in jsonl.lines().filter(|l| !l.is_empty()) {
-        v.push_line(line).map_err(guard_error)?;
-    }
+    v.push_log(jsonl).map_err(guard_error)?;
     v.finish(&Anchor::default()).map_err(guard_error)
 }
 
@@ -85,7 +83,7 @@ impl Guest for Audit {
         let event: AuditEvent = serde_json::from_str(&event_json)
             .map_err(|e| guard_error(AuditError::Event(e.to_string())))?;
         let options = RecordOptions::new(PRODUCT_VERSION, None);
-        let mut chain = if jsonl.lines().all(str::is_empty) {
+        let mut chain = if jsonl.is_empty() {
             AuditChain::new(&log_id, options).map_err(guard_error)?
         } else {
             AuditChain::resume(&verified(&log_id, &jsonl, Vec::new())?, options)

@@ -57,6 +57,9 @@ pub enum Error {
     /// another tenant than the caller's.
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// A decider's (policy plugin's) answer did not fit its request.
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
 }
 
 impl Error {
@@ -77,6 +80,7 @@ impl Error {
             Error::Token(e) => e.code(),
             Error::Policy(e) => e.code(),
             Error::Request(e) => e.code(),
+            Error::Decision(e) => e.code(),
         }
     }
 }
@@ -367,6 +371,10 @@ pub enum AuditError {
     /// Another writer holds the log's lock.
     #[error("the audit log is locked by another writer")]
     Locked,
+    /// The options pseudonymise actors or data subjects but hold no pseudonym key: the event
+    /// is refused rather than written with the identifier in clear.
+    #[error("pseudonymisation is on but no pseudonym key is given; nothing was written")]
+    PseudonymKey,
 }
 
 impl AuditError {
@@ -384,6 +392,7 @@ impl AuditError {
             AuditError::Key(_) => "ERR_AUDIT_KEY",
             AuditError::Event(_) => "ERR_AUDIT_EVENT",
             AuditError::Locked => "ERR_AUDIT_LOCKED",
+            AuditError::PseudonymKey => "ERR_AUDIT_PSEUDONYM_KEY",
         }
     }
 
@@ -400,7 +409,8 @@ impl AuditError {
             AuditError::Proof(_)
             | AuditError::Key(_)
             | AuditError::Event(_)
-            | AuditError::Locked => None,
+            | AuditError::Locked
+            | AuditError::PseudonymKey => None,
         }
     }
 }
@@ -567,6 +577,25 @@ impl RequestError {
     }
 }
 
+/// Why a decider's answer was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecisionError {
+    /// Over a bound, a field the request does not have or named twice, a value that is not
+    /// JSON, a sealed value that is not a sealed field, or a deny without a stable code.
+    #[error("decision: {0}")]
+    Invalid(String),
+}
+
+impl DecisionError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecisionError::Invalid(_) => "ERR_DECISION_INVALID",
+        }
+    }
+}
+
 /// An identifier (tenant, object type, record id, field name, subject id) that was empty, too
 /// long, or held control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -626,6 +655,7 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_AUDIT_KEY",
     "ERR_AUDIT_EVENT",
     "ERR_AUDIT_LOCKED",
+    "ERR_AUDIT_PSEUDONYM_KEY",
     "ERR_TENANT_SEALED_AUTH",
     "ERR_TENANT_SEALED_MALFORMED",
     "ERR_TENANT_SEALED_UNSUPPORTED",
@@ -657,4 +687,5 @@ pub const ERROR_CODES: &[&str] = &[
     "ERR_REQUEST_TENANT_UNKNOWN",
     "ERR_REQUEST_TENANT_ISSUER",
     "ERR_REQUEST_TENANT_MISMATCH",
+    "ERR_DECISION_INVALID",
 ];

@@ -154,8 +154,28 @@ fn records_hold_no_values_and_pseudonymise_subjects() {
     assert_eq!(rec.class_uid, 3004);
     assert_eq!(rec.activity_id, 4);
     assert_eq!(rec.type_uid, 300404);
-    // Without pseudonymisation the id stays in clear.
-    let mut clear = AuditChain::new("log-c", RecordOptions::new("0.1.0", None)).unwrap();
+    // Pseudonymisation on but no key: refused, nothing written (it used to write the id in
+    // clear).
+    let mut keyless = AuditChain::new("log-k", RecordOptions::new("0.1.0", None)).unwrap();
+    let head = keyless.head();
+    let e = keyless
+        .append(&AuditEvent::subject_erasure(actor(1), "s-1", None), 5)
+        .unwrap_err();
+    assert_eq!(e.code(), "ERR_AUDIT_PSEUDONYM_KEY");
+    assert_eq!(keyless.head(), head, "nothing appended");
+    // Events without a data subject are written as before.
+    keyless
+        .append(&AuditEvent::key_rotation(actor(1), "keyring/3"), 6)
+        .unwrap();
+    // Without pseudonymisation (said explicitly) the id stays in clear.
+    let mut clear = AuditChain::new(
+        "log-c",
+        RecordOptions {
+            pseudonymize_subjects: false,
+            ..RecordOptions::new("0.1.0", None)
+        },
+    )
+    .unwrap();
     let rec = clear
         .append(&AuditEvent::subject_erasure(actor(1), "s-1", None), 5)
         .unwrap();
@@ -595,4 +615,34 @@ proptest! {
         }
         prop_assert!(verify(&bad, &Anchor::default()).is_err(), "flip in line {} byte {} undetected", li, bi);
     }
+}
+
+/// One reader of log text for every runtime: LF-terminated lines only. A log that verifies
+/// in one runtime verifies in all, and one that fails fails with the same code (the npm and
+/// component readers used to accept CRLF and blank lines that `crmguard audit verify`
+/// refuses).
+#[test]
+fn log_text_is_read_one_way() {
+    let lines = build_log(5, 2);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let read = |t: &str| {
+        let mut v = ChainVerifier::new(vec![key().verifying_key()]);
+        v.push_log(t).and_then(|()| v.finish(&Anchor::default()))
+    };
+    assert_eq!(read(&text).unwrap().size, 5);
+    assert_eq!(read("").unwrap().size, 0);
+    let crlf = text.replace('\n', "\r\n");
+    let blank = text.replacen('\n', "\n\n", 1);
+    let leading = format!("\n{text}");
+    let torn = text.trim_end_matches('\n').to_owned();
+    let cases = [
+        (crlf, "ERR_AUDIT_MALFORMED"),
+        (blank, "ERR_AUDIT_MALFORMED"),
+        (leading, "ERR_AUDIT_MALFORMED"),
+        (torn, "ERR_AUDIT_TORN"),
+    ];
+    for (t, code) in &cases {
+        assert_eq!(read(t).unwrap_err().code(), *code, "{:?}", &t[..20]);
+    }
+    assert_eq!(cases.len(), 4);
 }

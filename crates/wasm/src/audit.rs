@@ -198,9 +198,7 @@ pub fn verify_audit_log(text: &str, options: JsValue) -> Result<JsValue, JsValue
     if let Some(id) = &o.log_id {
         v = v.expect_log_id(id);
     }
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        v.push_line(line).or_throw()?;
-    }
+    v.push_log(text).or_throw()?;
     let log = v.finish(&crmguard_core::Anchor::default()).or_throw()?;
     to_js(&serde_json::json!({
         "logId": log.log_id,

@@ -250,26 +250,37 @@ fn the_audit_component_verifies_and_chains_like_core() {
     assert_eq!(tampered, records.len(), "every record line");
 
     // The vector events, chained one by one through the component, are the bytes core's
-    // chain makes with the same options (the component holds no pseudonym key).
+    // chain makes with the same options. The component holds no pseudonym key, so the
+    // erasure event (a data subject) is refused by both with the same code, never written
+    // in clear.
     let mut native = crmguard_core::AuditChain::new(
         log_id,
         crmguard_core::RecordOptions::new(env!("CARGO_PKG_VERSION"), None),
     )
     .unwrap();
     let mut log = String::new();
-    let mut appended = 0;
+    let (mut appended, mut refused) = (0, 0);
     for e in doc["inputs"]["events"].as_array().unwrap() {
         let event: crmguard_core::AuditEvent = serde_json::from_value(e["event"].clone()).unwrap();
         let time = e["time"].as_u64().unwrap();
-        let line = session
-            .append(log_id, &log, &e["event"].to_string(), time)
-            .unwrap();
-        assert_eq!(line, native.append(&event, time).unwrap().to_line());
-        log.push_str(&line);
-        log.push('\n');
-        appended += 1;
+        let component = session.append(log_id, &log, &e["event"].to_string(), time);
+        match native.append(&event, time) {
+            Ok(record) => {
+                let line = component.unwrap();
+                assert_eq!(line, record.to_line());
+                log.push_str(&line);
+                log.push('\n');
+                appended += 1;
+            }
+            Err(native) => {
+                assert_eq!(native.code(), "ERR_AUDIT_PSEUDONYM_KEY");
+                assert_eq!(component.unwrap_err().code, native.code());
+                assert!(event.resources.iter().any(|r| r.kind == "data_subject"));
+                refused += 1;
+            }
+        }
     }
-    assert_eq!(appended, records.len());
+    assert_eq!((appended, refused), (records.len() - 1, 1));
     assert_eq!(
         session.verify(log_id, &log, &[]).unwrap().head_hash,
         native.head().to_hex()

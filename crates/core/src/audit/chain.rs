@@ -96,9 +96,12 @@ fn build(
         return Err(AuditError::Event("time above 2^53 - 1".to_owned()));
     }
     let (category_uid, class_uid, activity_id) = ocsf_ids(event.class, event.activity)?;
+    // Pseudonymisation without a key refuses the event: writing the id in clear would be
+    // the one thing the option promises not to do.
     let pseudo = |on: bool, id: String| match (&opts.pseudonym_key, on) {
-        (Some(k), true) => k.pseudonym(&id),
-        _ => id,
+        (Some(k), true) => Ok(k.pseudonym(&id)),
+        (None, true) => Err(AuditError::PseudonymKey),
+        (_, false) => Ok(id),
     };
     let uid = text("actor.uid", &event.actor.uid, ID_MAX)?;
     let user = RecordUser {
@@ -109,7 +112,7 @@ fn build(
             .map(|r| text("actor role", r, ID_MAX))
             .collect::<Result<_, _>>()?,
         tenant: text("actor.tenant", &event.actor.tenant, ID_MAX)?,
-        uid: pseudo(opts.pseudonymize_actors, uid),
+        uid: pseudo(opts.pseudonymize_actors, uid)?,
     };
     let mut resources = Vec::with_capacity(event.resources.len());
     for r in &event.resources {
@@ -118,7 +121,7 @@ fn build(
         let uid = pseudo(
             opts.pseudonymize_subjects && kind == SUBJECT_RESOURCE_TYPE,
             uid,
-        );
+        )?;
         let fields = r
             .fields
             .iter()

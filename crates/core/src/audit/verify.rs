@@ -95,6 +95,32 @@ impl ChainVerifier {
         self.frontier.size()
     }
 
+    /// Checks a whole log's text, the one way every runtime reads one (the host's file
+    /// reader applies the same rule line by line): each line ends in LF, with no CR and no
+    /// blank line (`ERR_AUDIT_MALFORMED`); a last line without its LF is a torn write
+    /// (`ERR_AUDIT_TORN`). The empty text is the empty log.
+    pub fn push_log(&mut self, text: &str) -> Result<(), AuditError> {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let Some(end) = rest.find('\n') else {
+                return Err(AuditError::TornTail {
+                    seq: self.size(),
+                    bytes: rest.len() as u64,
+                });
+            };
+            let line = &rest[..end];
+            if line.is_empty() || line.contains('\r') {
+                return Err(AuditError::Malformed {
+                    seq: self.size(),
+                    reason: "a blank line or a CR: log lines end in LF only".to_owned(),
+                });
+            }
+            self.push_line(line)?;
+            rest = &rest[end + 1..];
+        }
+        Ok(())
+    }
+
     /// Checks the next line: a record (no `kind` member) or a checkpoint
     /// (`"kind":"crmguard.checkpoint"`).
     pub fn push_line(&mut self, line: &str) -> Result<(), AuditError> {
