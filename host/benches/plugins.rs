@@ -86,17 +86,16 @@ fn request(roles: &[&str], seal_personal: bool) -> AccessRequest {
         record.insert(name, value.into());
     }
     assert_eq!(record.len(), 30);
-    AccessRequest {
-        principal: crmguard_conformance::idp::principal(
+    AccessRequest::bind(
+        crmguard_conformance::idp::principal(
             json!({ "sub": "user-1", "tenant": "acme", "roles": roles }),
         ),
-        action: "read".into(),
-        object: "contact".into(),
-        record_id: "0042".into(),
-        subject: None,
-        time: None,
+        crmguard_core::request::Target::parse(None, "read", "contact", "0042", None).unwrap(),
+        crmguard_core::UnixTime::from_secs(crmguard_conformance::idp::NOW).unwrap(),
         record,
-    }
+        "bench",
+    )
+    .unwrap()
 }
 
 fn percentiles(mut f: impl FnMut()) -> (Duration, Duration) {
@@ -202,7 +201,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(host.decide(&passthrough, &crypto, &opening)));
     });
     let ctx = FieldContext::new("acme", "contact", "0042", "email").unwrap();
-    let sealed = opening.record["email"].as_str().unwrap().to_owned();
+    let sealed = opening.record()["email"].as_str().unwrap().to_owned();
     let crypto_component = &crypto.crypto;
     g.bench_function("crypto/instantiate a session", |b| {
         b.iter(|| black_box(crypto_component.session(&acme).unwrap()));

@@ -18,8 +18,9 @@
 //! `audit` imports are served likewise by the tokens and audit components ([`Services`]).
 //!
 //! ```no_run
-//! use crmguard_core::{ClaimNames, KeySet, Principal, TenantId, TenantIssuers, VerificationOptions};
-//! use crmguard_host::{AccessRequest, HostConfig, PluginHost, PluginsDir, Services, TenantKeyrings};
+//! use crmguard_core::request::{Pipeline, Target};
+//! use crmguard_core::{ClaimNames, KeySet, TenantId, TenantIssuers, UnixTime, VerificationOptions};
+//! use crmguard_host::{HostConfig, PluginDecider, PluginHost, PluginsDir, Services, TenantKeyrings};
 //! use std::sync::Arc;
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
@@ -31,23 +32,21 @@
 //!     .with_tokens(host.load_tokens(&dir.manifest("tokens")?)?)
 //!     .with_audit(host.load_audit(&dir.manifest("audit")?)?);
 //! let plugin = host.load_plugin(&dir.manifest("reference")?)?;
-//! // The caller, and with it the tenant, comes from a verified token (as `crmguard run` does).
-//! let jwks = KeySet::from_json(&std::fs::read_to_string("jwks.json")?)?;
+//! // Core's pipeline verifies the token, binds the caller and their tenant, runs the plugin
+//! // (only for a request in the caller's own tenant), validates its answer, and returns the
+//! // decision with its audit event.
+//! let keys = KeySet::from_json(&std::fs::read_to_string("jwks.json")?)?;
 //! let options = VerificationOptions::for_api(&["https://idp.example.com"], &["crm-api"]);
-//! let claims = jwks.verify_jwt(&std::fs::read_to_string("token.jwt")?, &options, 1_764_400_100)?;
-//! let principal = Principal::from_verified(&claims, &ClaimNames::default(), &TenantIssuers::any())?;
+//! let (names, issuers) = (ClaimNames::default(), TenantIssuers::any());
+//! let pipeline = Pipeline { keys: &keys, options: &options, names: &names, issuers: &issuers };
+//! let token = std::fs::read_to_string("token.jwt")?;
+//! let target = Target::parse(Some("acme"), "read", "contact", "0042", None)?;
 //! let record = serde_json::from_str(&std::fs::read_to_string("record.json")?)?;
-//! let request = AccessRequest {
-//!     principal,
-//!     action: "read".into(),
-//!     object: "contact".into(),
-//!     record_id: "0042".into(),
-//!     subject: None,
-//!     time: None,
-//!     record,
-//! };
-//! let outcome = host.decide(&plugin, &services, &request);
-//! println!("{}", outcome.to_json());
+//! let time = UnixTime::from_secs(1_764_400_100).expect("in range");
+//! let mut decider = PluginDecider::new(&host, &plugin, &services);
+//! let decided = pipeline.decide(token.trim(), target, time, record, &mut decider)?;
+//! // Append `decided.event` to the audit log before answering with `decided.decision`.
+//! println!("{}", decider.outcome(decided.decision).to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
@@ -57,8 +56,8 @@ pub mod files;
 mod plugins;
 
 pub use plugins::{
-    AccessRequest, ArtifactCache, AuditComponent, AuditSession, CacheKey, Capability,
-    CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine, LogSummary, Manifest, Outcome,
-    PLUGIN_ERROR_CODES, Plugin, PluginError, PluginHost, PluginsDir, Services, TenantKeyrings,
-    TokensComponent, TokensSession, Verdict, World,
+    AccessDecision, AccessRequest, ArtifactCache, AuditComponent, AuditSession, CacheKey,
+    Capability, CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine, LogSummary,
+    Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin, PluginDecider, PluginError, PluginHost,
+    PluginsDir, Services, TenantKeyrings, TokensComponent, TokensSession, Verdict, World,
 };

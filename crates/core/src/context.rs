@@ -98,6 +98,12 @@ identifier!(
     SubjectId,
     "subject id"
 );
+identifier!(
+    /// What a request does to a record: `read`, `create`, `update`, `delete`, `export`, or a
+    /// deployment's own verb (a policy plugin decides what it means).
+    ActionName,
+    "action"
+);
 
 /// Where a sealed value lives: tenant, object type, record and field, and optionally the data
 /// subject whose key seals it. All of it is bound into the ciphertext as associated data.

@@ -36,7 +36,6 @@ mod error;
 mod keyring;
 mod policy;
 mod record;
-mod request;
 mod sealed;
 mod tenant;
 mod token;
@@ -60,14 +59,16 @@ pub mod merkle {
 }
 pub use blind::{BlindIndex, BlindIndexScope, BlindIndexSpec, Normalizer};
 pub use context::{
-    FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId, TenantId,
+    ActionName, FieldContext, FieldName, MAX_IDENTIFIER_LEN, ObjectType, RecordId, SubjectId,
+    TenantId,
 };
 #[cfg(feature = "getrandom")]
 pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::{
-    AuditError, BlindIndexError, ERROR_CODES, Error, InvalidIdentifier, KeyError, KeyringError,
-    PolicyError, RequestError, SealedFieldError, SubjectError, TenantSealError, TokenError,
+    AuditError, BlindIndexError, DecisionError, ERROR_CODES, Error, InvalidIdentifier, KeyError,
+    KeyringError, PolicyError, RequestError, SealedFieldError, SubjectError, TenantSealError,
+    TokenError,
 };
 pub use keyring::{
     CleartextPolicy, ExpectedKeyring, ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus,
@@ -83,7 +84,9 @@ pub use record::{
     FieldAction, FieldRule, KeyScope, OpenRecordOptions, RecordSchema, RecordSchemaDocument,
     RecordTarget, UnknownFields, plaintext_to_value, value_to_plaintext,
 };
-pub use request::{Principal, TenantIssuers};
+/// The request path: bind the caller, decide, audit, answer ([`request::Pipeline`]).
+pub mod request;
+pub use request::{Principal, TenantIssuers, UnixTime};
 pub use sealed::{
     ContentType, KeyId, KeyRef, MAX_PLAINTEXT_LEN, SEALED_OVERHEAD, SealedField, TEXT_PREFIX,
 };

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
-use crmguard_core::{ClaimNames, Key256, Principal, TenantId, TenantIssuers};
+use crmguard_core::request::{Decider, DeciderFailure, Pipeline, Proposal, Target};
+use crmguard_core::{ClaimNames, Key256, TenantId, TenantIssuers, UnixTime};
 use crmguard_host::{
-    AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, Manifest, Outcome, PluginError,
-    PluginHost, PluginsDir, Services, TenantKeyrings, World,
+    AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, LogLine, Manifest, Outcome,
+    PluginDecider, PluginError, PluginHost, PluginsDir, Services, TenantKeyrings, World,
 };
 use serde_json::{Map, Value, json};
 
@@ -303,7 +304,8 @@ fn one_of<T>(
 /// Prints the outcome (decision, the record as the caller may see it, field actions, the
 /// plugin's log, and the audit record when a log is named) as JSON. A deny is an answer, not
 /// a failure: exit status 0. A token that does not verify is a failure (its `ERR_JWT_*`
-/// code, exit 1): no plugin runs for an unknown caller.
+/// code, exit 1): no plugin runs for an unknown caller. The request is decided by core's
+/// pipeline ([`Pipeline::decide`]); this only reads files and prints.
 pub(crate) fn run(args: RunArgs) -> CmdResult {
     let file: RunRequest = serde_json::from_str(&read_file(&args.request)?)
         .map_err(|e| request_error(format!("request: {e}")))?;
@@ -314,30 +316,40 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
         serde_json::from_str(&t).map_err(|e| request_error(format!("record: {e}")))
     })?;
     let now = args.verify.now.unwrap_or_else(crate::keystore::now);
-    // The trusted host verifies the token (crmguard-core, natively) and binds the caller and
-    // the caller's tenant before anything untrusted runs.
-    let claims = args.verify.verify(&token)?;
-    let principal =
-        Principal::from_verified(&claims, &ClaimNames::default(), &args.tenants.issuers()?)?;
-    let request = AccessRequest {
-        principal,
-        action: file.action,
-        object: file.object,
-        record_id: file.record_id,
-        subject: file.subject,
-        time: Some(now),
-        record,
+    let time = UnixTime::from_secs(now)
+        .ok_or_else(|| request_error(format!("--now {now}: beyond the JSON-safe range")))?;
+    let target = Target::parse(
+        Some(&file.tenant),
+        &file.action,
+        &file.object,
+        &file.record_id,
+        file.subject.as_deref(),
+    )?;
+    // The pipeline verifies the token (crmguard-core, natively), binds the caller and the
+    // caller's tenant before anything untrusted runs, and refuses (audited, no plugin
+    // loaded) a request for another tenant's record.
+    let (names, issuers) = (ClaimNames::default(), args.tenants.issuers()?);
+    let options = args.verify.options();
+    let keys = args.verify.key_set()?;
+    let pipeline = Pipeline {
+        keys: &keys,
+        options: &options,
+        names: &names,
+        issuers: &issuers,
     };
-    // A request for another tenant than the caller's is denied here: no plugin runs, no key
-    // is touched, and the deny is audited under the caller's own tenant.
-    let outcome = match request.principal.check_tenant(&file.tenant) {
-        Err(e) => Outcome::refused(&e),
-        Ok(()) => decide_in_plugin(&args, &request)?,
+    let mut decider = RunDecider::new(&args);
+    let decided = pipeline.decide(&token, target, time, record, &mut decider)?;
+    if let Some(failure) = decider.load_error {
+        return Err(failure);
+    }
+    let outcome = Outcome {
+        decision: decided.decision,
+        log: decider.log,
+        log_dropped: decider.log_dropped,
     };
     // Recorded before anything is shown: an unrecordable decision is not acted on.
-    let event = outcome.audit_event(&request, &args.plugin);
-    let audit = match record_decision(&args.audit, &event)? {
-        Some(seq) => json!({ "seq": seq, "event": event }),
+    let audit = match record_decision(&args.audit, &decided.event)? {
+        Some(seq) => json!({ "seq": seq, "event": decided.event }),
         None => Value::Null,
     };
     let mut shown = serde_json::to_value(&outcome)
@@ -349,27 +361,76 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
     Ok(())
 }
 
-/// Loads the components and runs the plugin on `request`. The keyring serves the request's
-/// tenant (the caller's) and no other.
-fn decide_in_plugin(args: &RunArgs, request: &AccessRequest) -> Result<Outcome, Failure> {
-    let keyring = args.keyring.load()?;
-    let host = args.dir.host(keyring.master())?;
-    let dir = args.dir.dir();
-    let keys = Arc::new(TenantKeyrings::new().with(
-        request.tenant().clone(),
-        keyring.keyring.to_cleartext_json(),
-    ));
-    let mut services = Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?);
-    // Optional: a plugin calling `tokens` or `audit` without its component gets
-    // ERR_PLUGIN_LINK from that call.
-    if let Some(m) = optional(dir.manifest(&args.tokens))? {
-        services = services.with_tokens(host.load_tokens(&m)?);
+/// The plugin of `crmguard run` as core's decider, loaded when the pipeline first asks it,
+/// so a refused request loads nothing. A load failure is the command's failure (exit 1), not
+/// a deny: the pipeline's answer is discarded.
+struct RunDecider<'a> {
+    args: &'a RunArgs,
+    log: Vec<LogLine>,
+    log_dropped: u64,
+    load_error: Option<Failure>,
+}
+
+impl<'a> RunDecider<'a> {
+    fn new(args: &'a RunArgs) -> Self {
+        Self {
+            args,
+            log: Vec::new(),
+            log_dropped: 0,
+            load_error: None,
+        }
     }
-    if let Some(m) = optional(dir.manifest(&args.audit_component))? {
-        services = services.with_audit(host.load_audit(&m)?);
+
+    /// Loads the components and runs the plugin on `request`. The keyring serves the
+    /// request's tenant (the caller's) and no other.
+    fn load_and_decide(
+        &mut self,
+        request: &AccessRequest,
+    ) -> Result<Result<Proposal, DeciderFailure>, Failure> {
+        let args = self.args;
+        let keyring = args.keyring.load()?;
+        let host = args.dir.host(keyring.master())?;
+        let dir = args.dir.dir();
+        let keys = Arc::new(TenantKeyrings::new().with(
+            request.tenant().clone(),
+            keyring.keyring.to_cleartext_json(),
+        ));
+        let mut services = Services::new(host.load_crypto(&dir.manifest(&args.crypto)?, keys)?);
+        // Optional: a plugin calling `tokens` or `audit` without its component gets
+        // ERR_PLUGIN_LINK from that call.
+        if let Some(m) = optional(dir.manifest(&args.tokens))? {
+            services = services.with_tokens(host.load_tokens(&m)?);
+        }
+        if let Some(m) = optional(dir.manifest(&args.audit_component))? {
+            services = services.with_audit(host.load_audit(&m)?);
+        }
+        let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
+        let mut inner = PluginDecider::new(&host, &plugin, &services);
+        let answer = inner.decide(request);
+        (self.log, self.log_dropped) = inner.take_log();
+        Ok(answer)
     }
-    let plugin = host.load_plugin(&dir.manifest(&args.plugin)?)?;
-    Ok(host.decide(&plugin, &services, request))
+}
+
+impl Decider for RunDecider<'_> {
+    fn name(&self) -> &str {
+        &self.args.plugin
+    }
+
+    fn decide(&mut self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
+        self.load_and_decide(request).unwrap_or_else(|failure| {
+            let denied = DeciderFailure {
+                code: failure.code.to_owned(),
+                message: "the plugin could not be loaded".to_owned(),
+            };
+            self.load_error = Some(failure);
+            Err(denied)
+        })
+    }
+
+    fn invalid_answer_code(&self) -> &'static str {
+        PluginDecider::INVALID_ANSWER
+    }
 }
 
 /// A manifest that may be absent from the plugins folder.

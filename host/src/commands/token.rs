@@ -73,6 +73,11 @@ impl VerifyOpts {
         }
     }
 
+    /// The key set of `--jwks`.
+    pub(crate) fn key_set(&self) -> Result<KeySet, Failure> {
+        load_jwks(&self.jwks)
+    }
+
     /// Loads the key set and verifies `token` at `--now` or the system time.
     pub(crate) fn verify(&self, token: &str) -> Result<VerifiedClaims, Failure> {
         let keys = load_jwks(&self.jwks)?;

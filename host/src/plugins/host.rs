@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crmguard_core::TenantId;
+use crmguard_core::request::{Decider, DeciderFailure, Proposal, decide_bound};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -381,9 +382,25 @@ impl PluginHost {
         }
     }
 
-    /// Runs `plugin` on `request` in a fresh instance. Never fails and never panics on
-    /// anything the plugin does: a misbehaving plugin yields a deny with its reason.
+    /// Runs `plugin` on `request` in a fresh instance, through core's decision step
+    /// ([`decide_bound`]: the answer validated against the request). Never fails and never
+    /// panics on anything the plugin does: a misbehaving plugin yields a deny with its reason.
     pub fn decide(&self, plugin: &Plugin, services: &Services, request: &AccessRequest) -> Outcome {
+        let mut decider = PluginDecider::new(self, plugin, services);
+        let decision = decide_bound(request, &mut decider);
+        decider.outcome(decision)
+    }
+
+    /// One fresh instance of `plugin` answering `request`; the plugin's log lines are
+    /// appended to `log`.
+    fn run_instance(
+        &self,
+        plugin: &Plugin,
+        services: &Services,
+        request: &AccessRequest,
+        log: &mut Vec<LogLine>,
+        log_dropped: &mut u64,
+    ) -> Result<Proposal, DeciderFailure> {
         let shared = &plugin.shared;
         let clocks = plugin.manifest.grants(Capability::Clocks);
         let state = PluginState {
@@ -405,28 +422,90 @@ impl PluginHost {
         store.set_epoch_deadline(shared.ticks);
         let answer = plugin.pre.instantiate(&mut store).and_then(|p| {
             p.crmguard_guard_policy()
-                .call_decide(&mut store, &request.to_wit())
+                .call_decide(&mut store, &request::to_wit(request))
         });
         let data = store.data_mut();
-        let log = std::mem::take(&mut data.log);
-        let dropped = data.log_dropped;
-        let answer = match answer {
-            Ok(a) => a,
+        log.append(&mut data.log);
+        *log_dropped += data.log_dropped;
+        match answer {
+            Ok(a) => Ok(request::proposal(a)),
             Err(e) => {
                 let exceeded = data.any_limit_exceeded();
-                return Outcome::denied(&classify(&e, exceeded, shared), log, dropped);
+                Err(request::failure(&classify(&e, exceeded, shared)))
             }
-        };
-        match request::translate(request, answer) {
-            Ok((verdict, record, actions)) => Outcome {
-                verdict,
-                record,
-                actions,
-                log,
-                log_dropped: dropped,
-            },
-            Err(e) => Outcome::denied(&e, log, dropped),
         }
+    }
+}
+
+/// A plugin as core's [`Decider`]: each call runs it in a fresh instance of `host`, with
+/// `services` for its imports; what it logs is kept for the [`Outcome`]. Adapters hand it
+/// to core's [`Pipeline`](crmguard_core::request::Pipeline).
+pub struct PluginDecider<'a> {
+    host: &'a PluginHost,
+    plugin: &'a Plugin,
+    services: &'a Services,
+    log: Vec<LogLine>,
+    log_dropped: u64,
+}
+
+impl<'a> PluginDecider<'a> {
+    /// `plugin` on `host`, its imports served by `services`.
+    pub fn new(host: &'a PluginHost, plugin: &'a Plugin, services: &'a Services) -> Self {
+        Self {
+            host,
+            plugin,
+            services,
+            log: Vec::new(),
+            log_dropped: 0,
+        }
+    }
+
+    /// The code of the deny for an answer core's validation refuses.
+    pub const INVALID_ANSWER: &'static str = error::OUTPUT;
+
+    /// What the plugin logged so far, and how many lines were dropped; the log starts over.
+    pub fn take_log(&mut self) -> (Vec<LogLine>, u64) {
+        (
+            std::mem::take(&mut self.log),
+            std::mem::take(&mut self.log_dropped),
+        )
+    }
+
+    /// `decision` with the plugin's log.
+    pub fn outcome(self, decision: crmguard_core::request::AccessDecision) -> Outcome {
+        Outcome {
+            decision,
+            log: self.log,
+            log_dropped: self.log_dropped,
+        }
+    }
+}
+
+impl core::fmt::Debug for PluginDecider<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PluginDecider")
+            .field("plugin", &self.plugin.manifest.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decider for PluginDecider<'_> {
+    fn name(&self) -> &str {
+        &self.plugin.manifest.name
+    }
+
+    fn decide(&mut self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
+        self.host.run_instance(
+            self.plugin,
+            self.services,
+            request,
+            &mut self.log,
+            &mut self.log_dropped,
+        )
+    }
+
+    fn invalid_answer_code(&self) -> &'static str {
+        Self::INVALID_ANSWER
     }
 }
 

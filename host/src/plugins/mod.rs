@@ -14,10 +14,11 @@ mod services;
 pub use cache::{ArtifactCache, CacheKey};
 pub use error::{PLUGIN_ERROR_CODES, PluginError};
 pub use host::{
-    CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginHost, TenantKeyrings,
+    CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginDecider, PluginHost,
+    TenantKeyrings,
 };
 pub use manifest::{Capability, Manifest, PluginsDir, World};
-pub use request::{AccessRequest, LogLine, Outcome, Verdict};
+pub use request::{AccessDecision, AccessRequest, LogLine, Outcome, Verdict};
 pub use services::{
     AuditComponent, AuditSession, LogSummary, Services, TokensComponent, TokensSession,
 };

@@ -58,9 +58,9 @@ impl Scope {
     pub(crate) fn of(request: &AccessRequest) -> Self {
         Self {
             tenant: request.tenant().clone(),
-            object: request.object.clone(),
-            record: request.record_id.clone(),
-            subject: request.subject.clone(),
+            object: request.object().to_string(),
+            record: request.record_id().to_string(),
+            subject: request.subject().map(ToString::to_string),
             used: [0; 3],
         }
     }

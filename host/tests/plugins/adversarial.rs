@@ -20,7 +20,7 @@ fn denied_with(f: &Fixture, action: &str, code: &str) -> String {
     assert_eq!(out.verdict.code(), Some(code), "{action}: {out:?}");
     assert!(out.record.is_empty(), "a deny shows nothing: {out:?}");
     assert_alive(f);
-    match out.verdict {
+    match out.decision.verdict {
         crmguard_host::Verdict::Deny { reason, .. } => reason,
         crmguard_host::Verdict::Allow { .. } => unreachable!("checked above"),
     }

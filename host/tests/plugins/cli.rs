@@ -116,7 +116,7 @@ fn add_list_verify_and_run_a_plugin() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let token = repo.join("examples/token.jwt"); // user-7, sales_rep at acme, ES256
     let jwks = repo.join("examples/jwks.json");
-    let stored = Value::Object(request(&["ignored"], "read").record);
+    let stored = Value::Object(request(&["ignored"], "read").record().clone());
     std::fs::write(dir.join("record.json"), stored.to_string()).unwrap();
     let req = serde_json::json!({
         "tenant": "acme", "action": "read", "object": "contact", "record_id": "0042"

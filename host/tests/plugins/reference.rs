@@ -4,7 +4,7 @@
 use crmguard_core::{Action, AuthorizationRequest, FieldVisibility, Policy};
 use serde_json::json;
 
-use crate::support::{fixture, keyring, request, request_as, seal};
+use crate::support::{fixture, keyring, request, request_as, request_for, seal};
 
 fn policy() -> Policy {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/policy.json");
@@ -26,8 +26,12 @@ fn a_sales_rep_gets_personal_fields_masked_after_opening_and_no_national_id() {
     assert_eq!(out.record["phone"], "****0000");
     assert_eq!(out.record["lifecycle_stage"], "customer");
     assert!(!out.record.contains_key("national_id"), "{out:?}");
-    assert_eq!(out.actions["national_id"], "drop");
-    assert_eq!(out.actions["legacy_notes"], "drop", "unknown to the policy");
+    assert_eq!(out.actions["national_id"].wire_name(), "drop");
+    assert_eq!(
+        out.actions["legacy_notes"].wire_name(),
+        "drop",
+        "unknown to the policy"
+    );
     assert_eq!(out.log.len(), 1);
     match &out.verdict {
         crmguard_host::Verdict::Allow { reason } => assert_eq!(reason, "allowed by sales-read"),
@@ -107,9 +111,13 @@ fn the_plugin_decides_exactly_as_core_does() {
             );
             if native.is_allowed() {
                 allowed += 1;
-                for name in req.record.keys() {
+                for name in req.record().keys() {
                     let want = native.fields.get(name).map_or("drop", action_name);
-                    assert_eq!(out.actions[name], want, "{claims} {action:?} {name}");
+                    assert_eq!(
+                        out.actions[name].wire_name(),
+                        want,
+                        "{claims} {action:?} {name}"
+                    );
                 }
             } else {
                 assert_eq!(out.verdict.code(), Some("ERR_POLICY_DENIED"));
@@ -134,15 +142,18 @@ fn the_plugin_decides_exactly_as_core_does() {
 #[test]
 fn health_data_stays_sealed_for_admins_and_opens_natively() {
     let f = fixture();
-    let mut req = request(&["admin"], "read");
-    req.object = "patient_note".into();
-    req.record = serde_json::from_value(json!({
-        "id": "0042",
-        "tenant_id": "acme",
-        "patient_id": "p-000123",
-        "diagnosis": "J45.909",
-    }))
-    .unwrap();
+    let mut req = request_for(
+        json!({ "sub": "user-1", "tenant": "acme", "roles": ["admin"] }),
+        "read",
+        "patient_note",
+        serde_json::from_value(json!({
+            "id": "0042",
+            "tenant_id": "acme",
+            "patient_id": "p-000123",
+            "diagnosis": "J45.909",
+        }))
+        .unwrap(),
+    );
     // The note is stored sealed (for patient_note, field note).
     let ctx = crmguard_core::FieldContext::new("acme", "patient_note", "0042", "note").unwrap();
     let note = keyring()
@@ -154,10 +165,10 @@ fn health_data_stays_sealed_for_admins_and_opens_natively() {
         )
         .unwrap()
         .to_text();
-    req.record.insert("note".into(), note.clone().into());
+    req.record_mut().insert("note".into(), note.clone().into());
     let out = f.host.decide(&f.reference, &f.services, &req);
     assert!(out.verdict.is_allow(), "{out:?}");
-    assert_eq!(out.actions["diagnosis"], "encrypt");
+    assert_eq!(out.actions["diagnosis"].wire_name(), "encrypt");
     assert_eq!(out.record["note"], note.as_str(), "left sealed as stored");
     let sealed = out.record["diagnosis"].as_str().unwrap();
     assert!(sealed.starts_with("cg1:"), "sealed by the crypto component");
@@ -170,7 +181,7 @@ fn health_data_stays_sealed_for_admins_and_opens_natively() {
 fn another_tenants_record_or_token_is_denied() {
     let f = fixture();
     let mut req = request(&["admin"], "read");
-    req.record.insert("tenant_id".into(), "globex".into());
+    req.record_mut().insert("tenant_id".into(), "globex".into());
     let out = f.host.decide(&f.reference, &f.services, &req);
     assert_eq!(out.verdict.code(), Some("ERR_POLICY_DENIED"), "{out:?}");
     assert!(out.record.is_empty());
@@ -208,7 +219,7 @@ fn unknown_actions_and_roles_are_denied() {
 fn a_field_sealed_for_another_record_is_a_deny_with_cores_code() {
     let f = fixture();
     let mut req = request(&["admin"], "read");
-    req.record.insert(
+    req.record_mut().insert(
         "email".into(),
         seal("acme", "0043", "email", "eve@example.com").into(),
     );

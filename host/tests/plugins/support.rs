@@ -176,27 +176,37 @@ pub use crmguard_conformance::idp::principal;
 /// The same request by the caller of verified `claims` (their tenant claim must be acme's
 /// for the record to be theirs).
 pub fn request_as(claims: serde_json::Value, action: &str) -> AccessRequest {
-    AccessRequest {
-        principal: principal(claims),
-        action: action.to_owned(),
-        object: "contact".to_owned(),
-        record_id: "0042".to_owned(),
-        subject: None,
-        time: None,
-        record: json!({
-            "id": "0042",
-            "tenant_id": "acme",
-            "name": "Ada Lovelace",
-            "email": seal("acme", "0042", "email", "ada@example.com"),
-            "phone": "+44 20 7946 0000",
-            "national_id": seal("acme", "0042", "national_id", "078-05-1120"),
-            "lifecycle_stage": "customer",
-            "legacy_notes": "a column the policy does not know",
-        })
-        .as_object()
-        .cloned()
-        .unwrap(),
-    }
+    request_for(claims, action, "contact", contact())
+}
+
+/// A request by the caller of `claims` doing `action` on record 0042 of `object`, as
+/// stored: `record`. Bound as the host binds it (the tenant is the caller's).
+pub fn request_for(
+    claims: serde_json::Value,
+    action: &str,
+    object: &str,
+    record: serde_json::Map<String, serde_json::Value>,
+) -> AccessRequest {
+    let target = crmguard_core::request::Target::parse(None, action, object, "0042", None).unwrap();
+    let time = crmguard_core::UnixTime::from_secs(crmguard_conformance::idp::NOW).unwrap();
+    AccessRequest::bind(principal(claims), target, time, record, "test").unwrap()
+}
+
+/// Contact 0042 as stored: email and national id sealed, a column the policy does not know.
+pub fn contact() -> serde_json::Map<String, serde_json::Value> {
+    json!({
+        "id": "0042",
+        "tenant_id": "acme",
+        "name": "Ada Lovelace",
+        "email": seal("acme", "0042", "email", "ada@example.com"),
+        "phone": "+44 20 7946 0000",
+        "national_id": seal("acme", "0042", "national_id", "078-05-1120"),
+        "lifecycle_stage": "customer",
+        "legacy_notes": "a column the policy does not know",
+    })
+    .as_object()
+    .cloned()
+    .unwrap()
 }
 
 /// The keys the fixture's crypto component serves: the test keyring, for acme only.

@@ -68,6 +68,30 @@ pub enum Treatment {
     Hidden,
 }
 
+impl Treatment {
+    /// The action's name on the wire (the WIT's `field-action`, audit records' field
+    /// actions): `pass`, `mask`, `encrypt`, `drop`.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Treatment::Clear => "pass",
+            Treatment::Mask => "mask",
+            Treatment::Sealed => "encrypt",
+            Treatment::Hidden => "drop",
+        }
+    }
+}
+
+impl From<Treatment> for crate::AuditFieldAction {
+    fn from(t: Treatment) -> Self {
+        match t {
+            Treatment::Clear => crate::AuditFieldAction::Pass,
+            Treatment::Mask => crate::AuditFieldAction::Mask,
+            Treatment::Sealed => crate::AuditFieldAction::Encrypt,
+            Treatment::Hidden => crate::AuditFieldAction::Drop,
+        }
+    }
+}
+
 /// Whether a rule allows or denies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

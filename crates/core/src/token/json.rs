@@ -82,6 +82,13 @@ impl<'de> de::Deserialize<'de> for UniqueValue {
     }
 }
 
+/// Parses a JSON value in which no object, at any depth, repeats a member name.
+pub(crate) fn unique_value(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<UniqueValue>(bytes)
+        .ok()
+        .map(|v| v.0)
+}
+
 /// Parses a JSON object in which no object, at any depth, repeats a member name.
 pub(crate) fn unique_object(bytes: &[u8]) -> Option<Map<String, Value>> {
     match serde_json::from_slice::<UniqueValue>(bytes).ok()?.0 {

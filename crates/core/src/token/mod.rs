@@ -29,6 +29,7 @@ pub use claims::{
     DEFAULT_LEEWAY_SECS, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY_SECS, TokenType, VerificationOptions,
     VerifiedClaims, Waivers, claim_names,
 };
+pub(crate) use json::unique_value as strict_json;
 pub use jwks::{KeySet, MAX_KEY_SET_LEN};
 pub use jws::VerifiedJws;
 

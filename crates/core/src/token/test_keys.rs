@@ -63,6 +63,9 @@ impl TestSigner {
             Ed25519KeyPair::from_jwk(RFC8037_ED25519_PRIVATE).unwrap(),
         ))
     }
+    pub(crate) fn hmac_with(secret: &[u8]) -> Self {
+        TestSigner::Hmac(secret.to_vec())
+    }
     pub(crate) fn hmac() -> Self {
         TestSigner::Hmac(HMAC_SECRET.to_vec())
     }
