@@ -58,7 +58,12 @@ pub(crate) fn run(opts: AuthorizeOpts) -> CmdResult {
     let claims = opts.verify.verify(token_text(file.token.as_bytes())?)?;
     let decision = policy.evaluate(&claims, &file.request)?;
     // Recorded before anything is shown: an unrecordable decision is not acted on.
-    let event = crmguard_core::AuditEvent::policy_decision(&decision, &claims, None);
+    let event = crmguard_core::AuditEvent::policy_decision(
+        &decision,
+        &claims,
+        &policy.document().claims,
+        None,
+    );
     if let Some(seq) = super::audit::record_decision(&opts.audit, &event)? {
         eprintln!("audit: decision recorded at seq {seq}");
     }

@@ -224,12 +224,14 @@ impl AuditEvent {
 
 impl AuditEvent {
     /// The event recording a policy decision on a CRM API call, allow or deny: the caller
-    /// (from the verified token), the record and, for each field, what the caller got
+    /// (from the verified token; roles from the claim `names` says, the policy document's
+    /// own), the record and, for each field, what the caller got
     /// (clear → `pass`, masked → `mask`, sealed → `encrypt`, hidden → `drop`). The reason names
     /// the deciding rules. Field values never appear.
     pub fn policy_decision(
         decision: &crate::PolicyDecision,
         claims: &crate::VerifiedClaims,
+        names: &crate::ClaimNames,
         request_id: Option<String>,
     ) -> Self {
         use crate::{Action, FieldVisibility};
@@ -240,7 +242,8 @@ impl AuditEvent {
             Action::Delete => Activity::Delete,
             Action::Export => Activity::Other,
         };
-        let roles = crate::claim_names(claims.claims(), "roles")
+        // The roles the policy itself read: its document names the claim.
+        let roles = crate::claim_names(claims.claims(), &names.roles)
             .into_iter()
             .map(str::to_owned)
             .collect();

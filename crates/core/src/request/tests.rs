@@ -544,3 +544,26 @@ fn opened_bytes_are_decoded_strictly() {
     .unwrap_err();
     assert_eq!(e.code(), "ERR_RECORD_INVALID");
 }
+
+/// The audited roles are the ones the policy read (its document names the claim), not a
+/// hard-coded `roles` claim a caller could fill with anything.
+#[test]
+fn the_audited_roles_come_from_the_policys_roles_claim() {
+    let mut doc: Value = serde_json::from_str(POLICY).unwrap();
+    doc["claims"]["roles"] = "app_roles".into();
+    let policy = Policy::from_json(&doc.to_string()).unwrap();
+    let claims = crate::token::test_keys::hs256_verified(
+        &json!({"sub": "u", "tenant": "acme", "app_roles": ["admin"], "roles": ["forged"]}),
+    );
+    let asked = crate::AuthorizationRequest {
+        tenant: "acme".into(),
+        object: "contact".into(),
+        action: crate::Action::Read,
+        record_id: Some("r-1".into()),
+    };
+    let decision = policy.evaluate(&claims, &asked).unwrap();
+    assert!(decision.is_allowed());
+    let event =
+        crate::AuditEvent::policy_decision(&decision, &claims, &policy.document().claims, None);
+    assert_eq!(event.actor.roles, ["admin"]);
+}
