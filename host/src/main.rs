@@ -6,6 +6,7 @@
 mod commands;
 mod failure;
 mod keystore;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// Verify a request's token, decide it by a policy, and print the visible record.
     Authorize(commands::authorize::AuthorizeOpts),
+    /// Run the policy and protection service a CRM calls per request (HTTP, /v1).
+    Serve(serve::ServeOpts),
     /// Append to, verify, and prove inclusion in tamper-evident audit logs.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::TenantKey(cmd) => tenant::run(cmd),
         Command::Token(cmd) => commands::token::run(cmd),
         Command::Authorize(opts) => commands::authorize::run(opts),
+        Command::Serve(opts) => serve::run(opts),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Plugin(cmd) => plugins::plugin(cmd),
         Command::Run(args) => plugins::run(*args),

@@ -1,0 +1,372 @@
+//! The HTTP API (`/v1`), as documented in `openapi.json` (served at `/openapi.json`).
+//! Every error is `application/problem+json` with the stable code; bad input is 4xx; a
+//! decision is answered only after its audit record is durable (else 503).
+
+// Handlers answer with an axum Response on both paths; boxing the error one buys nothing.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crmguard_core::request::AccessRequest;
+use crmguard_core::request::{
+    Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
+};
+use crmguard_core::{Principal, SystemEntropy, UnixTime};
+use crmguard_host::PluginDecider;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{ObjectDecider, Service};
+
+/// The OpenAPI 3.1 document of this API.
+pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+
+type Shared = State<Arc<Service>>;
+
+pub(crate) fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/v1/decide", post(decide))
+        .route("/v1/tokens/verify", post(verify))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(service)
+}
+
+/// An RFC 9457 problem with CRMGuard's stable code.
+fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    let body = json!({
+        "type": format!("https://crmguard.dev/errors/{code}"),
+        "title": code,
+        "status": status.as_u16(),
+        "code": code,
+        "detail": detail,
+    });
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    r
+}
+
+/// The HTTP status for a core error that stops a request before any decision.
+fn status_of(code: &str) -> StatusCode {
+    if code.starts_with("ERR_JWT")
+        || code.starts_with("ERR_JWS")
+        || code.starts_with("ERR_JOSE")
+        || code == "ERR_JWKS_NO_MATCHING_KEY"
+        || code == "ERR_REQUEST_SUBJECT_CLAIM"
+        || code == "ERR_REQUEST_TENANT_CLAIM"
+    {
+        StatusCode::UNAUTHORIZED
+    } else if code.starts_with("ERR_REQUEST_TENANT") {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+fn core_problem(e: &crmguard_core::Error) -> Response {
+    problem(status_of(e.code()), e.code(), &e.to_string())
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn timed(service: &Service, route: &'static str, started: Instant, r: Response) -> Response {
+    service
+        .metrics
+        .request(route, r.status().as_u16(), started.elapsed());
+    r
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, Response> {
+    let missing = || {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "ERR_HTTP_BEARER",
+            "an Authorization: Bearer token is required",
+        )
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(missing)?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim().to_owned())
+}
+
+/// The body, bounded, as JSON of `T`; `application/json` only.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    service: &Service,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, Response> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "ERR_HTTP_MEDIA_TYPE",
+            "the body must be application/json",
+        ));
+    }
+    let bytes: Bytes = axum::body::to_bytes(body, service.max_body)
+        .await
+        .map_err(|_| {
+            problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "ERR_HTTP_BODY_TOO_LARGE",
+                &format!("the body is over {} bytes", service.max_body),
+            )
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "ERR_HTTP_BODY",
+            &format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+fn now() -> UnixTime {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    UnixTime::from_millis(ms).unwrap_or(UnixTime::EPOCH)
+}
+
+/// `POST /v1/decide`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    /// The tenant whose record it is (default: the caller's); must be the caller's.
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default = "read_action")]
+    action: String,
+    object: String,
+    record_id: String,
+    #[serde(default)]
+    subject: Option<String>,
+    /// The record as stored (sealed fields in their `cg1:` form).
+    record: Map<String, Value>,
+}
+
+fn read_action() -> String {
+    "read".to_owned()
+}
+
+/// The service's decider: the object's plugin, or the native policy rendering through the
+/// tenant's keyring. A tenant without a keyring here is refused before anything runs.
+struct ServeDecider<'a> {
+    service: &'a Service,
+    name: String,
+}
+
+impl ServeDecider<'_> {
+    fn for_object<'a>(service: &'a Service, object: &str) -> ServeDecider<'a> {
+        let name = match service.objects.get(object) {
+            Some(ObjectDecider::Plugin(p)) => p.manifest().name.clone(),
+            _ => "policy".to_owned(),
+        };
+        ServeDecider { service, name }
+    }
+}
+
+impl Decider for ServeDecider<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn decide(&mut self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
+        let s = self.service;
+        let Some(keyring) = s.keyrings.get(request.tenant()) else {
+            return Err(DeciderFailure {
+                code: "ERR_REQUEST_TENANT_UNKNOWN".to_owned(),
+                message: "the caller's tenant is not served here".to_owned(),
+            });
+        };
+        match (s.objects.get(request.object().as_str()), &s.plugins) {
+            (Some(ObjectDecider::Plugin(plugin)), Some((host, services))) => {
+                PluginDecider::new(host, plugin, services).decide(request)
+            }
+            _ => {
+                let Some(policy) = &s.policy else {
+                    return Err(DeciderFailure {
+                        code: "ERR_POLICY_INVALID".to_owned(),
+                        message: "no policy decides this object".to_owned(),
+                    });
+                };
+                let mut sealer = KeyringSealer::new(keyring, SystemEntropy);
+                PolicyDecider::new(policy, &mut sealer).decide(request)
+            }
+        }
+    }
+
+    fn invalid_answer_code(&self) -> &'static str {
+        PluginDecider::INVALID_ANSWER
+    }
+}
+
+async fn decide(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let r = decide_inner(&service, &headers, body).await;
+    timed(&service, "/v1/decide", started, r.unwrap_or_else(|e| e))
+}
+
+async fn decide_inner(
+    service: &Arc<Service>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Response> {
+    let token = bearer(headers)?;
+    let b: DecideBody = json_body(service, headers, body).await?;
+    let target = Target::parse(
+        b.tenant.as_deref(),
+        &b.action,
+        &b.object,
+        &b.record_id,
+        b.subject.as_deref(),
+    )
+    .map_err(|e| core_problem(&e))?;
+    // The pipeline may run a plugin (CPU-bound, bounded by its deadline): off the reactor.
+    let s = service.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        let pipeline = Pipeline {
+            keys: &s.keys,
+            options: &s.options,
+            names: &s.names,
+            issuers: &s.issuers,
+        };
+        let mut decider = ServeDecider::for_object(&s, target.object.as_str());
+        pipeline.decide(&token, target, now(), b.record, &mut decider)
+    })
+    .await
+    .map_err(|_| {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ERR_SERVE_BUSY",
+            "the decision did not complete",
+        )
+    })?
+    .map_err(|e| core_problem(&e))?;
+    let d = &decided.decision;
+    service
+        .metrics
+        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
+    // Audit before answer: not durable, not answered.
+    let seq = service
+        .audit
+        .append(decided.event.clone())
+        .await
+        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+    let mut out = serde_json::to_value(d).unwrap_or(Value::Null);
+    out["audit"] = json!({ "seq": seq });
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// `POST /v1/tokens/verify`: the caller of the bearer token, bound as the pipeline binds it.
+async fn verify(State(service): Shared, headers: HeaderMap) -> Response {
+    let started = Instant::now();
+    let r = (|| {
+        let token = bearer(&headers)?;
+        let claims = service
+            .keys
+            .verify_jwt(&token, &service.options, now().as_secs())
+            .map_err(|e| core_problem(&e))?;
+        let p = Principal::from_verified(&claims, &service.names, &service.issuers)
+            .map_err(|e| core_problem(&e))?;
+        Ok::<_, Response>(json_response(
+            StatusCode::OK,
+            &json!({
+                "subject": p.subject(),
+                "tenant": p.tenant().as_str(),
+                "roles": p.roles(),
+                "claims": p.claims(),
+            }),
+        ))
+    })();
+    timed(
+        &service,
+        "/v1/tokens/verify",
+        started,
+        r.unwrap_or_else(|e| e),
+    )
+}
+
+async fn healthz() -> Response {
+    json_response(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+/// Ready once everything is loaded (it is by the time the server listens).
+async fn readyz(State(service): Shared) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "status": "ready", "tenants": service.keyrings.len() }),
+    )
+}
+
+async fn metrics(State(service): Shared) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        service.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "ERR_HTTP_NOT_FOUND",
+        "no such endpoint",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "ERR_HTTP_METHOD",
+        "this endpoint does not take this method",
+    )
+}

@@ -1,0 +1,145 @@
+//! `crmguard.toml`, the service's configuration, and the data folder it names.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"          # default; --listen overrides
+//! [tokens]
+//! jwks = "jwks.json"                  # relative to the data folder
+//! issuers = ["https://idp.example.com"]
+//! audiences = ["crm-api"]
+//! access_token = true                 # RFC 9068 at+jwt
+//! [tenants.acme]
+//! issuers = ["https://idp.example.com"]   # optional: only these speak for acme
+//! [objects.patient_note]
+//! plugin = "hipaa"                    # decided by a policy plugin; default: policy.json
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::failure::Failure;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// The address to listen on.
+    pub(crate) listen: Option<String>,
+    /// How bearer tokens are verified.
+    #[serde(default)]
+    pub(crate) tokens: Tokens,
+    /// Tenants served, by id: their keyring is `keyrings/<id>.json`.
+    #[serde(default)]
+    pub(crate) tenants: BTreeMap<String, Tenant>,
+    /// Per object type: who decides.
+    #[serde(default)]
+    pub(crate) objects: BTreeMap<String, Object>,
+    /// Bounds.
+    #[serde(default)]
+    pub(crate) limits: Limits,
+}
+
+/// Token verification.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Tokens {
+    /// The key set file (JWKS), relative to the data folder.
+    #[serde(default = "default_jwks")]
+    pub(crate) jwks: PathBuf,
+    /// Accepted issuers (required unless `any_issuer`).
+    #[serde(default)]
+    pub(crate) issuers: Vec<String>,
+    /// Accepted audiences (required unless `any_audience`).
+    #[serde(default)]
+    pub(crate) audiences: Vec<String>,
+    /// Waive the issuer check (explicitly).
+    #[serde(default)]
+    pub(crate) any_issuer: bool,
+    /// Waive the audience check (explicitly).
+    #[serde(default)]
+    pub(crate) any_audience: bool,
+    /// Require RFC 9068 access tokens (`typ: at+jwt`).
+    #[serde(default)]
+    pub(crate) access_token: bool,
+    /// Clock skew allowed, seconds.
+    #[serde(default = "default_leeway")]
+    pub(crate) leeway_secs: u64,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self {
+            jwks: default_jwks(),
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            any_issuer: false,
+            any_audience: false,
+            access_token: false,
+            leeway_secs: default_leeway(),
+        }
+    }
+}
+
+fn default_jwks() -> PathBuf {
+    PathBuf::from("jwks.json")
+}
+
+fn default_leeway() -> u64 {
+    crmguard_core::DEFAULT_LEEWAY_SECS
+}
+
+/// One tenant.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Tenant {
+    /// The identity providers that may speak for this tenant (empty: any configured one).
+    #[serde(default)]
+    pub(crate) issuers: Vec<String>,
+}
+
+/// One object type.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Object {
+    /// The policy plugin that decides it (a folder of `plugins/`); none: `policy.json`.
+    pub(crate) plugin: Option<String>,
+}
+
+/// Request bounds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Limits {
+    /// The largest request body, bytes.
+    #[serde(default = "default_body")]
+    pub(crate) max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: default_body(),
+        }
+    }
+}
+
+fn default_body() -> usize {
+    1 << 20
+}
+
+impl Config {
+    /// Reads `path`; a missing file is the default configuration.
+    pub(crate) fn load(path: &Path) -> Result<Self, Failure> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(Failure::io(&path.display().to_string(), e)),
+        };
+        toml::from_str(&text).map_err(|e| {
+            Failure::new(
+                "ERR_SERVE_CONFIG",
+                format!("{}: {}", path.display(), e.message()),
+            )
+        })
+    }
+}

@@ -1,0 +1,335 @@
+//! `crmguard serve`: the policy and protection service a CRM calls per request, a thin HTTP
+//! adapter over core's request pipeline ([`crmguard_core::request::Pipeline`]).
+//!
+//! The data folder (`--data DIR`) holds everything, with embedded defaults for one machine:
+//!
+//! ```text
+//! DIR/crmguard.toml           configuration (optional; see config.rs)
+//! DIR/jwks.json               the identity provider's key set
+//! DIR/policy.json             the field policy (objects not given to a plugin)
+//! DIR/keyrings/<tenant>.json  one keyring per tenant, sealed under the master key
+//! DIR/plugins/                policy plugins and the crypto component (when objects use one)
+//! DIR/audit/signing.key       the audit signing key
+//! DIR/audit/decisions.jsonl   the audit log: every decision, durable before it is answered
+//! ```
+
+mod api;
+mod audit;
+mod config;
+mod metrics;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use crmguard_core::{
+    ClaimNames, KeySet, Keyring, Policy, TenantId, TenantIssuers, TokenType, VerificationOptions,
+    Waivers,
+};
+use crmguard_host::audit_log::{AuditLog, LogOptions};
+use crmguard_host::{HostConfig, Plugin, PluginHost, PluginsDir, Services, TenantKeyrings, World};
+
+use crate::failure::{CmdResult, Failure};
+use crate::keystore::KeyringOpts;
+
+/// `crmguard serve` options.
+#[derive(Args)]
+pub(crate) struct ServeOpts {
+    /// The data folder.
+    #[arg(long, value_name = "DIR", default_value = "crmguard-data")]
+    data: PathBuf,
+    /// The address to listen on (default: the config's `listen`, else 127.0.0.1:8080; port 0
+    /// picks a free port). The first stdout line names the address bound.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// The configuration file (default: DIR/crmguard.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A file holding the base64 master key (instead of CRMGUARD_MASTER_KEY).
+    #[arg(long, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+    /// Allow tenant keyrings stored in cleartext (tests and demos only).
+    #[arg(long)]
+    insecure_cleartext: bool,
+}
+
+/// Who decides an object's requests.
+pub(crate) enum ObjectDecider {
+    /// The native policy (policy.json).
+    Policy,
+    /// A policy plugin, by name.
+    Plugin(Arc<Plugin>),
+}
+
+/// The plugin host and the services its plugins import, when any object uses a plugin.
+type Plugins = Option<(PluginHost, Services)>;
+
+/// Everything a request needs, loaded once at start.
+pub(crate) struct Service {
+    pub(crate) keys: KeySet,
+    pub(crate) options: VerificationOptions,
+    pub(crate) names: ClaimNames,
+    pub(crate) issuers: TenantIssuers,
+    pub(crate) policy: Option<Policy>,
+    pub(crate) keyrings: BTreeMap<TenantId, Keyring>,
+    pub(crate) objects: BTreeMap<String, ObjectDecider>,
+    pub(crate) plugins: Plugins,
+    pub(crate) audit: audit::AuditWriter,
+    pub(crate) metrics: Arc<metrics::Metrics>,
+    pub(crate) max_body: usize,
+}
+
+fn serve_error(message: String) -> Failure {
+    Failure::new("ERR_SERVE_CONFIG", message)
+}
+
+fn read(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))
+}
+
+impl ServeOpts {
+    fn load(&self) -> Result<(Service, config::Config, std::thread::JoinHandle<()>), Failure> {
+        let cfg = config::Config::load(
+            &self
+                .config
+                .clone()
+                .unwrap_or_else(|| self.data.join("crmguard.toml")),
+        )?;
+        let t = &cfg.tokens;
+        let options = VerificationOptions {
+            leeway_secs: t.leeway_secs,
+            allowed_issuers: t.issuers.clone(),
+            allowed_audiences: t.audiences.clone(),
+            token_type: if t.access_token {
+                TokenType::AccessToken
+            } else {
+                TokenType::Jwt
+            },
+            waive: Waivers {
+                issuer: t.any_issuer,
+                audience: t.any_audience,
+            },
+            ..VerificationOptions::default()
+        };
+        options.check()?;
+        let keys = KeySet::from_json(&read(&self.data.join(&t.jwks))?)?;
+        let policy_path = self.data.join("policy.json");
+        let policy = if policy_path.exists() {
+            Some(Policy::from_json(&read(&policy_path)?)?)
+        } else {
+            None
+        };
+        let names = policy
+            .as_ref()
+            .map(|p| p.document().claims.clone())
+            .unwrap_or_default();
+        let mut issuers = TenantIssuers::any();
+        for (tenant, spec) in &cfg.tenants {
+            for iss in &spec.issuers {
+                issuers = issuers.with(
+                    TenantId::new(tenant.as_str()).map_err(crmguard_core::Error::from)?,
+                    iss.clone(),
+                );
+            }
+        }
+        let keyrings = self.keyrings()?;
+        for tenant in cfg.tenants.keys() {
+            if !keyrings.keys().any(|t| t.as_str() == tenant) {
+                return Err(serve_error(format!(
+                    "tenant {tenant:?} is configured but keyrings/{tenant}.json is missing"
+                )));
+            }
+        }
+        let metrics = Arc::new(metrics::Metrics::default());
+        let (plugins, objects) = self.plugins(&cfg, &keyrings)?;
+        if policy.is_none() && objects.values().any(|o| matches!(o, ObjectDecider::Policy)) {
+            return Err(serve_error(
+                "no policy.json, and an object is not given to a plugin".into(),
+            ));
+        }
+        let (audit, thread) = self.audit_log(metrics.clone())?;
+        Ok((
+            Service {
+                keys,
+                options,
+                names,
+                issuers,
+                policy,
+                keyrings,
+                objects,
+                plugins,
+                audit,
+                metrics,
+                max_body: cfg.limits.max_body_bytes,
+            },
+            cfg,
+            thread,
+        ))
+    }
+
+    /// `keyrings/<tenant>.json`, each checked against its `.state` (rollback protection).
+    fn keyrings(&self) -> Result<BTreeMap<TenantId, Keyring>, Failure> {
+        let dir = self.data.join("keyrings");
+        let mut out = BTreeMap::new();
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Failure::io(&dir.display().to_string(), e))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Failure::io(&dir.display().to_string(), e))?
+                .path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let tenant = TenantId::new(stem).map_err(crmguard_core::Error::from)?;
+            let opts = KeyringOpts {
+                keyring: path.clone(),
+                master_key_file: self.master_key_file.clone(),
+                insecure_cleartext: self.insecure_cleartext,
+                keyring_state: None,
+            };
+            out.insert(tenant, opts.load()?.keyring);
+        }
+        if out.is_empty() {
+            return Err(serve_error(format!("no keyrings in {}", dir.display())));
+        }
+        Ok(out)
+    }
+
+    fn plugins(
+        &self,
+        cfg: &config::Config,
+        keyrings: &BTreeMap<TenantId, Keyring>,
+    ) -> Result<(Plugins, BTreeMap<String, ObjectDecider>), Failure> {
+        let mut objects = BTreeMap::new();
+        if cfg.objects.values().all(|o| o.plugin.is_none()) {
+            for name in cfg.objects.keys() {
+                objects.insert(name.clone(), ObjectDecider::Policy);
+            }
+            return Ok((None, objects));
+        }
+        let host = PluginHost::new(HostConfig::default())?;
+        let dir = PluginsDir::new(self.data.join("plugins"));
+        // The crypto component serves each tenant its own keyring and no other.
+        let keys = keyrings.iter().fold(TenantKeyrings::new(), |acc, (t, k)| {
+            acc.with(t.clone(), k.to_cleartext_json())
+        });
+        let services = Services::new(host.load_crypto(&dir.manifest("crypto")?, Arc::new(keys))?);
+        let mut loaded: BTreeMap<String, Arc<Plugin>> = BTreeMap::new();
+        for (name, o) in &cfg.objects {
+            let decider = match &o.plugin {
+                None => ObjectDecider::Policy,
+                Some(p) => {
+                    if !loaded.contains_key(p) {
+                        let m = dir.manifest(p)?;
+                        if m.world != World::PolicyPlugin {
+                            return Err(serve_error(format!(
+                                "plugin {p:?} is not a policy plugin"
+                            )));
+                        }
+                        loaded.insert(p.clone(), Arc::new(host.load_plugin(&m)?));
+                    }
+                    ObjectDecider::Plugin(loaded[p].clone())
+                }
+            };
+            objects.insert(name.clone(), decider);
+        }
+        Ok((Some((host, services)), objects))
+    }
+
+    fn audit_log(
+        &self,
+        metrics: Arc<metrics::Metrics>,
+    ) -> Result<(audit::AuditWriter, std::thread::JoinHandle<()>), Failure> {
+        let dir = self.data.join("audit");
+        let key_text = zeroize::Zeroizing::new(read(&dir.join("signing.key"))?);
+        let key = crmguard_core::AuditSigningKey::from_json(&key_text)
+            .map_err(crmguard_core::Error::from)?;
+        let record = crmguard_core::RecordOptions::new(
+            env!("CARGO_PKG_VERSION"),
+            Some(key.pseudonym_key().clone()),
+        );
+        let mut id = [0u8; 8];
+        getrandom_fill(&mut id)?;
+        let options = LogOptions {
+            durability: audit::durability(),
+            checkpoint_every: Some(1000),
+            rotate_bytes: None,
+            record,
+            trusted_keys: Vec::new(),
+            new_log_id: format!("serve-{}", hex::encode(id)),
+        };
+        let (log, _) = AuditLog::open(&dir.join("decisions.jsonl"), key, options)
+            .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+        audit::AuditWriter::start(log, metrics)
+            .map_err(|e| Failure::io("the audit writer thread", e))
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> Result<(), Failure> {
+    use crmguard_core::Entropy;
+    crmguard_core::SystemEntropy
+        .fill(buf)
+        .map_err(Failure::from)
+}
+
+/// Runs the service until SIGINT or SIGTERM; then stops accepting, finishes the requests in
+/// flight, and closes the audit log with a checkpoint.
+pub(crate) fn run(opts: ServeOpts) -> CmdResult {
+    let (service, cfg, audit_thread) = opts.load()?;
+    let listen = opts
+        .listen
+        .clone()
+        .or(cfg.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| serve_error(format!("--listen {listen:?} is not an address:port")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::io("the tokio runtime", e))?;
+    let service = Arc::new(service);
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::io(&format!("listening on {addr}"), e))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| Failure::io("the bound address", e))?;
+        println!("crmguard serve: listening on http://{bound}");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        axum::serve(listener, api::router(service))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(|e| Failure::io("serving", e))
+    })?;
+    // Every request handle is gone: the writer drains, checkpoints and closes the log.
+    drop(runtime);
+    let _ = audit_thread.join();
+    eprintln!("crmguard serve: stopped; audit log closed");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
