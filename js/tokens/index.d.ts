@@ -1,5 +1,6 @@
 // Declarations for `crmguard/tokens` (checked with `tsc --noEmit`).
 export { CrmGuardError } from '../index.js';
+export type { CrmGuardErrorCode } from '../index.js';
 
 export interface VerifyTokenOptions {
   /** Accepted issuers (`iss`). Required: none given fails with `ERR_JWT_OPTIONS` unless `anyIssuer`. */
