@@ -133,7 +133,7 @@ impl LoadedKeyring {
         } else {
             let master = self.master.as_ref().ok_or_else(|| {
                 Failure::new(
-                    "ERR_KEYRING_MASTER_KEY",
+                    crmguard_core::codes::KEYRING_MASTER_KEY,
                     "a master key is required to write the keyring",
                 )
             })?;

@@ -292,7 +292,7 @@ pub(crate) fn translate(
     if !decision.allow {
         return Ok((
             Verdict::Deny {
-                code: "ERR_POLICY_DENIED".to_owned(),
+                code: crmguard_core::codes::POLICY_DENIED.to_owned(),
                 reason: decision.reason,
             },
             Map::new(),
