@@ -65,11 +65,18 @@ export interface RecordSchemaDocument {
   >;
 }
 
+/** jose's `reason` for a refused claim. */
+export type CrmGuardClaimReason = 'missing' | 'invalid' | 'check_failed';
+
 /** Every failure reported by the Rust core. `code` is its stable code (docs/ERRORS.md, `errorCodes()`). */
 export class CrmGuardError extends Error {
-  constructor(code: CrmGuardErrorCode, message: string);
+  constructor(code: CrmGuardErrorCode, message: string, details?: { claim?: string; reason?: CrmGuardClaimReason });
   readonly name: 'CrmGuardError';
   readonly code: CrmGuardErrorCode;
+  /** The claim that failed (`exp`, `nbf`, `iat`, `iss`, `aud`, `typ`), as jose's `claim`: set for `ERR_JWT_CLAIM_VALIDATION_FAILED` and `ERR_JWT_EXPIRED`. */
+  readonly claim?: string;
+  /** Why (as jose's `reason`): set with `claim`. */
+  readonly reason?: CrmGuardClaimReason;
 }
 
 /** A validated record schema. */

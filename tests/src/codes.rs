@@ -29,7 +29,12 @@ pub fn errors_markdown() -> String {
          is a constant of `crmguard_core::codes` (the column *Constant*); the npm package \
          types them as `CrmGuardErrorCode` (`js/codes.d.ts`). A code, once published, keeps \
          its meaning; new codes may be added. The CLI and the plugin host add their own \
-         codes (`ERR_IO`, `ERR_INPUT`, `ERR_PLUGIN_*`, docs/PLUGINS.md).\n"
+         codes (`ERR_IO`, `ERR_INPUT`, `ERR_PLUGIN_*`, docs/PLUGINS.md).\n\
+         \n\
+         Token codes are jose's names where jose has one. `ERR_JWT_CLAIM_VALIDATION_FAILED` \
+         and `ERR_JWT_EXPIRED` also say which claim failed and why (`claim`, and `reason`: \
+         `missing`, `invalid` or `check_failed`), as jose does; see docs/TOKENS.md, which \
+         also lists the 0.1 names.\n"
     ));
     let mut family = "";
     for row in ERROR_CODE_TABLE {

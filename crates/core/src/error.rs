@@ -454,55 +454,140 @@ pub enum TokenError {
     /// an HMAC secret shorter than its hash output (32, 48 or 64 bytes).
     #[error("weak key in key set: {0}")]
     WeakKey(String),
-    /// `exp` has passed (beyond the leeway), or the token is older than the maximum age.
-    #[error("token expired: {0}")]
-    Expired(&'static str),
-    /// `nbf` is in the future, or `iat` is in the future (beyond the leeway).
-    #[error("token not yet valid: {0}")]
-    NotYetValid(&'static str),
-    /// A required claim is missing.
-    #[error("required claim missing: {0}")]
-    ClaimMissing(&'static str),
-    /// A claim has the wrong type (e.g. `exp` that is not a number).
-    #[error("invalid claim: {0}")]
-    ClaimInvalid(&'static str),
-    /// `aud` does not name any allowed audience.
-    #[error("audience not allowed")]
-    Audience,
-    /// `iss` is not an allowed issuer.
-    #[error("issuer not allowed")]
-    Issuer,
-    /// The `typ` header names another kind of token than the options accept.
-    #[error("token type (typ) not accepted")]
-    Type,
+    /// `exp` has passed (beyond the leeway; `claim` is `exp`), or the token is older than the
+    /// maximum age (`claim` is `iat`). Its [`reason`](TokenError::reason) is `check_failed`.
+    #[error("token expired: {}", expired_message(claim))]
+    Expired {
+        /// The claim whose check failed: `exp` or `iat`.
+        claim: &'static str,
+    },
+    /// A claim (or the `typ` header, which jose also reports this way) is missing, not of its
+    /// type, or fails its check: `nbf` or `iat` in the future, `iss` or `aud` not allowed,
+    /// `typ` naming another kind of token than the options accept.
+    #[error("{}", claim_message(claim, *reason))]
+    Claim {
+        /// The claim (or header parameter): `exp`, `nbf`, `iat`, `iss`, `aud` or `typ`.
+        claim: &'static str,
+        /// Why it failed.
+        reason: ClaimReason,
+    },
     /// The verification options cannot be applied (e.g. no issuer configured, none waived).
     #[error("verification options: {0}")]
     Options(&'static str),
 }
 
 impl TokenError {
-    /// The stable code.
+    /// The stable code (jose's name where jose has one).
     pub fn code(&self) -> &'static str {
         match self {
             TokenError::TooLarge { .. } => codes::JWT_TOO_LARGE,
-            TokenError::Malformed(_) => codes::JWT_MALFORMED,
-            TokenError::AlgNotAllowed(_) => codes::JWS_ALG_NOT_ALLOWED,
+            TokenError::Malformed(_) => codes::JWT_INVALID,
+            TokenError::AlgNotAllowed(_) => codes::JOSE_ALG_NOT_ALLOWED,
             TokenError::KeyInHeader(_) => codes::JWS_KEY_IN_HEADER,
             TokenError::Crit => codes::JWS_CRIT,
             TokenError::UnencodedPayload => codes::JWS_B64,
-            TokenError::Signature => codes::JWS_SIGNATURE,
+            TokenError::Signature => codes::JWS_SIGNATURE_VERIFICATION_FAILED,
             TokenError::NoMatchingKey(_) => codes::JWKS_NO_MATCHING_KEY,
             TokenError::KeySetInvalid(_) => codes::JWKS_INVALID,
             TokenError::WeakKey(_) => codes::JWKS_WEAK_KEY,
-            TokenError::Expired(_) => codes::JWT_EXPIRED,
-            TokenError::NotYetValid(_) => codes::JWT_NOT_YET_VALID,
-            TokenError::ClaimMissing(_) => codes::JWT_CLAIM_MISSING,
-            TokenError::ClaimInvalid(_) => codes::JWT_CLAIM_INVALID,
-            TokenError::Audience => codes::JWT_AUDIENCE,
-            TokenError::Issuer => codes::JWT_ISSUER,
-            TokenError::Type => codes::JWT_TYPE,
+            TokenError::Expired { .. } => codes::JWT_EXPIRED,
+            TokenError::Claim { .. } => codes::JWT_CLAIM_VALIDATION_FAILED,
             TokenError::Options(_) => codes::JWT_OPTIONS,
         }
+    }
+
+    /// The claim that failed (as jose's `claim`), for `ERR_JWT_CLAIM_VALIDATION_FAILED` and
+    /// `ERR_JWT_EXPIRED`; `None` for every other error.
+    pub fn claim(&self) -> Option<&'static str> {
+        match self {
+            TokenError::Expired { claim } | TokenError::Claim { claim, .. } => Some(*claim),
+            _ => None,
+        }
+    }
+
+    /// Why the claim failed (as jose's `reason`: `missing`, `invalid` or `check_failed`), for
+    /// the same errors as [`TokenError::claim`].
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            TokenError::Expired { .. } => Some(ClaimReason::CheckFailed.as_str()),
+            TokenError::Claim { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        }
+    }
+
+    /// A claim that is missing.
+    pub(crate) fn missing(claim: &'static str) -> Self {
+        TokenError::Claim {
+            claim,
+            reason: ClaimReason::Missing,
+        }
+    }
+
+    /// A claim of the wrong type.
+    pub(crate) fn invalid(claim: &'static str) -> Self {
+        TokenError::Claim {
+            claim,
+            reason: ClaimReason::Invalid,
+        }
+    }
+
+    /// A claim whose check failed.
+    pub(crate) fn check_failed(claim: &'static str) -> Self {
+        TokenError::Claim {
+            claim,
+            reason: ClaimReason::CheckFailed,
+        }
+    }
+}
+
+/// Why a claim was refused ([`TokenError::Claim`]), with jose's `reason` strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClaimReason {
+    /// A required claim is absent (`"missing"`).
+    Missing,
+    /// The claim is not of its type, e.g. `exp` that is not a number (`"invalid"`).
+    Invalid,
+    /// The claim is well formed but fails its check, e.g. `aud` naming no allowed audience
+    /// (`"check_failed"`).
+    CheckFailed,
+}
+
+impl ClaimReason {
+    /// jose's `reason` string: `missing`, `invalid` or `check_failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimReason::Missing => "missing",
+            ClaimReason::Invalid => "invalid",
+            ClaimReason::CheckFailed => "check_failed",
+        }
+    }
+}
+
+impl fmt::Display for ClaimReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn expired_message(claim: &str) -> &'static str {
+    if claim == "iat" {
+        "iat is older than the maximum token age"
+    } else {
+        "exp has passed"
+    }
+}
+
+fn claim_message(claim: &str, reason: ClaimReason) -> String {
+    match (reason, claim) {
+        (ClaimReason::Missing, _) => format!("required claim missing: {claim}"),
+        (ClaimReason::Invalid, _) => format!("invalid claim: {claim} has the wrong type"),
+        (ClaimReason::CheckFailed, "nbf") => "token not yet valid: nbf is in the future".into(),
+        (ClaimReason::CheckFailed, "iat") => "token not yet valid: iat is in the future".into(),
+        (ClaimReason::CheckFailed, "aud") => "audience not allowed".into(),
+        (ClaimReason::CheckFailed, "iss") => "issuer not allowed".into(),
+        (ClaimReason::CheckFailed, "typ") => "token type (typ) not accepted".into(),
+        (ClaimReason::CheckFailed, _) => format!("claim check failed: {claim}"),
     }
 }
 

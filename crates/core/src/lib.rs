@@ -68,7 +68,7 @@ pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
 pub use error::codes;
 pub use error::{
-    AuditError, BlindIndexError, ERROR_CODE_TABLE, ERROR_CODES, Error, ErrorCodeInfo,
+    AuditError, BlindIndexError, ClaimReason, ERROR_CODE_TABLE, ERROR_CODES, Error, ErrorCodeInfo,
     InvalidIdentifier, KeyError, KeyringError, PolicyError, RequestError, SealedFieldError,
     SubjectError, TenantSealError, TokenError,
 };

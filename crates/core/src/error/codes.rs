@@ -138,28 +138,24 @@ error_codes! {
     }
     "JWT/JWS/JWKS" {
         JWT_TOO_LARGE = "ERR_JWT_TOO_LARGE": "the token is longer than the configured limit";
-        JWT_MALFORMED = "ERR_JWT_MALFORMED":
+        JWT_INVALID = "ERR_JWT_INVALID":
             "not a compact JWS with a JSON object header and payload (JWE included)";
-        JWS_ALG_NOT_ALLOWED = "ERR_JWS_ALG_NOT_ALLOWED":
+        JOSE_ALG_NOT_ALLOWED = "ERR_JOSE_ALG_NOT_ALLOWED":
             "alg is none, unknown, wrongly spelled, or not the selected key's algorithm";
         JWS_KEY_IN_HEADER = "ERR_JWS_KEY_IN_HEADER":
             "the header names a key source (jwk, jku, x5u, x5c)";
         JWS_CRIT = "ERR_JWS_CRIT": "the header has a crit member";
         JWS_B64 = "ERR_JWS_B64": "the header asks for an unencoded payload (b64 other than true)";
-        JWS_SIGNATURE = "ERR_JWS_SIGNATURE":
+        JWS_SIGNATURE_VERIFICATION_FAILED = "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
             "the signature or MAC does not verify under the selected key";
         JWKS_NO_MATCHING_KEY = "ERR_JWKS_NO_MATCHING_KEY":
             "no key in the set matches (unknown kid, or no kid and not exactly one usable key)";
         JWKS_INVALID = "ERR_JWKS_INVALID": "the key set is not acceptable";
         JWKS_WEAK_KEY = "ERR_JWKS_WEAK_KEY": "a key in the set is too weak";
         JWT_EXPIRED = "ERR_JWT_EXPIRED":
-            "exp has passed, or the token is older than the maximum age";
-        JWT_NOT_YET_VALID = "ERR_JWT_NOT_YET_VALID": "nbf or iat is in the future";
-        JWT_CLAIM_MISSING = "ERR_JWT_CLAIM_MISSING": "a required claim is missing";
-        JWT_CLAIM_INVALID = "ERR_JWT_CLAIM_INVALID": "a claim has the wrong type";
-        JWT_AUDIENCE = "ERR_JWT_AUDIENCE": "aud names no allowed audience";
-        JWT_ISSUER = "ERR_JWT_ISSUER": "iss is not an allowed issuer";
-        JWT_TYPE = "ERR_JWT_TYPE": "typ names another kind of token than the options accept";
+            "exp has passed, or the token is older than the maximum age (claim exp or iat)";
+        JWT_CLAIM_VALIDATION_FAILED = "ERR_JWT_CLAIM_VALIDATION_FAILED":
+            "a claim (or typ) is missing, invalid, or fails its check; see claim and reason";
         JWT_OPTIONS = "ERR_JWT_OPTIONS":
             "the verification options cannot be applied (no issuer or audience, none waived)";
     }

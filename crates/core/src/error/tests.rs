@@ -88,13 +88,8 @@ fn one_of_each() -> Vec<Error> {
         TokenError::NoMatchingKey("x").into(),
         TokenError::KeySetInvalid(s()).into(),
         TokenError::WeakKey(s()).into(),
-        TokenError::Expired("x").into(),
-        TokenError::NotYetValid("x").into(),
-        TokenError::ClaimMissing("exp").into(),
-        TokenError::ClaimInvalid("exp").into(),
-        TokenError::Audience.into(),
-        TokenError::Issuer.into(),
-        TokenError::Type.into(),
+        TokenError::Expired { claim: "exp" }.into(),
+        TokenError::missing("exp").into(),
         TokenError::Options("x").into(),
         PolicyError::Invalid(s()).into(),
         PolicyError::Request(s()).into(),
@@ -177,13 +172,8 @@ fn variant(e: &Error) -> &'static str {
             TokenError::NoMatchingKey(_) => "Token::NoMatchingKey",
             TokenError::KeySetInvalid(_) => "Token::KeySetInvalid",
             TokenError::WeakKey(_) => "Token::WeakKey",
-            TokenError::Expired(_) => "Token::Expired",
-            TokenError::NotYetValid(_) => "Token::NotYetValid",
-            TokenError::ClaimMissing(_) => "Token::ClaimMissing",
-            TokenError::ClaimInvalid(_) => "Token::ClaimInvalid",
-            TokenError::Audience => "Token::Audience",
-            TokenError::Issuer => "Token::Issuer",
-            TokenError::Type => "Token::Type",
+            TokenError::Expired { .. } => "Token::Expired",
+            TokenError::Claim { .. } => "Token::Claim",
             TokenError::Options(_) => "Token::Options",
         },
         Error::Policy(e) => match e {
@@ -263,5 +253,63 @@ fn families_are_contiguous() {
             );
             seen.push(row.family);
         }
+    }
+}
+
+#[test]
+fn token_claim_errors_say_which_claim_and_why() {
+    let cases = [
+        (
+            TokenError::Expired { claim: "exp" },
+            codes::JWT_EXPIRED,
+            "exp",
+            "check_failed",
+        ),
+        (
+            TokenError::Expired { claim: "iat" },
+            codes::JWT_EXPIRED,
+            "iat",
+            "check_failed",
+        ),
+        (
+            TokenError::missing("aud"),
+            codes::JWT_CLAIM_VALIDATION_FAILED,
+            "aud",
+            "missing",
+        ),
+        (
+            TokenError::invalid("exp"),
+            codes::JWT_CLAIM_VALIDATION_FAILED,
+            "exp",
+            "invalid",
+        ),
+        (
+            TokenError::check_failed("typ"),
+            codes::JWT_CLAIM_VALIDATION_FAILED,
+            "typ",
+            "check_failed",
+        ),
+    ];
+    for (e, code, claim, reason) in cases {
+        assert_eq!(
+            (e.code(), e.claim(), e.reason()),
+            (code, Some(claim), Some(reason))
+        );
+        assert!(e.to_string().contains(claim), "{e}");
+    }
+    assert_eq!(
+        TokenError::Expired { claim: "iat" }.to_string(),
+        "token expired: iat is older than the maximum token age"
+    );
+    assert_eq!(
+        TokenError::check_failed("nbf").to_string(),
+        "token not yet valid: nbf is in the future"
+    );
+    for other in [
+        TokenError::Signature,
+        TokenError::Malformed("x"),
+        TokenError::Options("x"),
+    ] {
+        assert_eq!((other.claim(), other.reason()), (None, None), "{other}");
     }
 }
