@@ -1,6 +1,10 @@
 // Hand-written declarations for every entry point of `crmguard` (node, browser, worker).
 // Checked with `tsc --noEmit` (see tsconfig.json and test/types-check.ts).
 
+import type { CrmGuardErrorCode } from './codes.js';
+/** Every stable error code (generated from the Rust core's table: `cargo xtask codes`). */
+export type { CrmGuardErrorCode } from './codes.js';
+
 /** A JSON value, as sealed with content type `json` (strings are sealed as UTF-8 bytes). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -61,11 +65,18 @@ export interface RecordSchemaDocument {
   >;
 }
 
-/** Every failure reported by the Rust core. `code` is its stable code (see `errorCodes()`). */
+/** jose's `reason` for a refused claim. */
+export type CrmGuardClaimReason = 'missing' | 'invalid' | 'check_failed';
+
+/** Every failure reported by the Rust core. `code` is its stable code (docs/ERRORS.md, `errorCodes()`). */
 export class CrmGuardError extends Error {
-  constructor(code: string, message: string);
+  constructor(code: CrmGuardErrorCode, message: string, details?: { claim?: string; reason?: CrmGuardClaimReason });
   readonly name: 'CrmGuardError';
-  readonly code: string;
+  readonly code: CrmGuardErrorCode;
+  /** The claim that failed (`exp`, `nbf`, `iat`, `iss`, `aud`, `typ`), as jose's `claim`: set for `ERR_JWT_CLAIM_VALIDATION_FAILED` and `ERR_JWT_EXPIRED`. */
+  readonly claim?: string;
+  /** Why (as jose's `reason`): set with `claim`. */
+  readonly reason?: CrmGuardClaimReason;
 }
 
 /** A validated record schema. */
@@ -130,7 +141,7 @@ export function openFromTenant(secretKey: Uint8Array, context: FieldContext, sea
 /** Opens a `cgh1:` value with the tenant's private key to its raw plaintext bytes. */
 export function openFromTenantBytes(secretKey: Uint8Array, context: FieldContext, sealed: string): Uint8Array;
 /** Every stable error code. */
-export function errorCodes(): string[];
+export function errorCodes(): CrmGuardErrorCode[];
 /** Plaintext length (bytes) from which the `*Async` field methods use WebCrypto's AES-GCM. */
 export const WEBCRYPTO_MIN_BYTES: number;
 

@@ -143,7 +143,7 @@ struct KeyringState {
 
 fn state_error(path: &Path, why: &str) -> Failure {
     Failure::new(
-        "ERR_KEYRING_MALFORMED",
+        crmguard_core::codes::KEYRING_MALFORMED,
         format!("keyring state {}: {why}", display(path)),
     )
 }
@@ -204,7 +204,7 @@ impl LoadedKeyring {
         } else {
             let master = self.master.as_ref().ok_or_else(|| {
                 Failure::new(
-                    "ERR_KEYRING_MASTER_KEY",
+                    crmguard_core::codes::KEYRING_MASTER_KEY,
                     "a master key is required to write the keyring",
                 )
             })?;

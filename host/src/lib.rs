@@ -55,6 +55,7 @@ pub mod audit_log;
 pub mod files;
 mod plugins;
 
+pub use plugins::codes as plugin_codes;
 pub use plugins::{
     AccessDecision, AccessRequest, ArtifactCache, AuditComponent, AuditSession, CacheKey,
     Capability, CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine, LogSummary,

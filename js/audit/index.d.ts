@@ -1,5 +1,6 @@
 // Declarations for `crmguard/audit` (checked with `tsc --noEmit`).
 export { CrmGuardError } from '../index.js';
+export type { CrmGuardErrorCode } from '../index.js';
 
 /** Loads the audit wasm module (browsers and workers; a no-op in Node). */
 export function init(input?: URL | string | Response | BufferSource | WebAssembly.Module): Promise<void>;

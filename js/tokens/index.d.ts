@@ -1,5 +1,6 @@
 // Declarations for `crmguard/tokens` (checked with `tsc --noEmit`).
 export { CrmGuardError } from '../index.js';
+export type { CrmGuardErrorCode } from '../index.js';
 
 export interface VerifyTokenOptions {
   /** Accepted issuers (`iss`). Required: none given fails with `ERR_JWT_OPTIONS` unless `anyIssuer`. */
@@ -27,7 +28,7 @@ export interface VerifyTokenOptions {
 /** A JSON Web Key Set (RFC 7517), as an object or its JSON text. */
 export type Jwks = { keys: Record<string, unknown>[] } | string;
 
-/** Verifies a compact JWT; returns its claims or throws CrmGuardError (`ERR_JWT_*`, `ERR_JWS_*`, `ERR_JWKS_*`). */
+/** Verifies a compact JWT; returns its claims or throws CrmGuardError (`ERR_JWT_*`, `ERR_JWS_*`, `ERR_JWKS_*`, `ERR_JOSE_*`; claim failures also set `claim` and `reason`). */
 export function verifyToken(token: string, jwks: Jwks, options?: VerifyTokenOptions): Record<string, unknown>;
 
 /** Loads the token wasm module (browsers and workers; a no-op in Node). */

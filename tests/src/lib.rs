@@ -5,11 +5,16 @@
 //! `tests/` check that the committed file is reproduced byte for byte and that every vector
 //! opens, and the Node checker (`tests/vectors/check-sealed-fields.mjs`) opens them with
 //! nothing but `node:crypto`.
+//!
+//! `cargo xtask codes` writes `docs/ERRORS.md` and `js/codes.d.ts` from crmguard-core's error
+//! code table ([`error_code_files`]); `tests/error_codes.rs` checks the committed ones.
 
 use std::collections::VecDeque;
 
+mod codes;
 mod hpke;
 pub mod idp;
+pub use codes::{CODES_COMMAND, codes_dts, error_code_files, errors_markdown};
 pub use hpke::{hpke_sealed_vectors, vector_tenant_key};
 
 use base64::Engine;

@@ -19,10 +19,19 @@ wit_bindgen::generate!({
 use crmguard::guard::types::GuardError;
 use exports::crmguard::guard::tokens::{Guest, VerifyOptions};
 
+/// The WIT error has only a code and a message, so a token claim failure names jose's
+/// `claim` and `reason` in the message: `audience not allowed (claim aud: check_failed)`.
 fn guard_error(e: Error) -> GuardError {
+    let message = match &e {
+        Error::Token(t) => match t.claim().zip(t.reason()) {
+            Some((claim, reason)) => format!("{e} (claim {claim}: {reason})"),
+            None => e.to_string(),
+        },
+        _ => e.to_string(),
+    };
     GuardError {
         code: e.code().to_owned(),
-        message: e.to_string(),
+        message,
     }
 }
 

@@ -24,7 +24,8 @@
 //! # Ok::<(), crmguard_core::Error>(())
 //! ```
 //!
-//! Every error has a stable code ([`Error::code`]); see [`ERROR_CODES`].
+//! Every error has a stable code ([`Error::code`]), a constant in [`codes`]; see
+//! [`ERROR_CODES`] and [`ERROR_CODE_TABLE`] (with meanings), and `docs/ERRORS.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -65,10 +66,11 @@ pub use context::{
 #[cfg(feature = "getrandom")]
 pub use crypto::SystemEntropy;
 pub use crypto::{Entropy, Key256};
+pub use error::codes;
 pub use error::{
-    AuditError, BlindIndexError, DecisionError, ERROR_CODES, Error, InvalidIdentifier, KeyError,
-    KeyringError, PolicyError, RequestError, SealedFieldError, SubjectError, TenantSealError,
-    TokenError,
+    AuditError, BlindIndexError, ClaimReason, DecisionError, ERROR_CODE_TABLE, ERROR_CODES, Error,
+    ErrorCodeInfo, InvalidIdentifier, KeyError, KeyringError, PolicyError, RequestError,
+    SealedFieldError, SubjectError, TenantSealError, TokenError,
 };
 pub use keyring::{
     CleartextPolicy, ExpectedKeyring, ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus,

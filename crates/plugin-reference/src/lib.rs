@@ -47,7 +47,7 @@ fn guard_error(e: crmguard_core::Error) -> GuardError {
 
 fn invalid(message: String) -> GuardError {
     GuardError {
-        code: "ERR_POLICY_INVALID".to_owned(),
+        code: crmguard_core::codes::POLICY_INVALID.to_owned(),
         message,
     }
 }

@@ -29,7 +29,8 @@ thread_local! {
     static ERROR_CLASS: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
-/// Registers the JS class errors are thrown as (`new Class(code, message)`). Called once by
+/// Registers the JS class errors are thrown as (`new Class(code, message)`, or
+/// `new Class(code, message, { claim, reason })` for a token claim failure). Called once by
 /// the package's loader; not part of the public API.
 #[wasm_bindgen(js_name = "__setErrorClass")]
 pub fn set_error_class(class: js_sys::Function) {
@@ -39,9 +40,21 @@ pub fn set_error_class(class: js_sys::Function) {
 fn crm_error(e: &Error) -> JsValue {
     let code = JsValue::from_str(e.code());
     let message = JsValue::from_str(&e.to_string());
+    // jose's `claim` and `reason` (ERR_JWT_CLAIM_VALIDATION_FAILED, ERR_JWT_EXPIRED).
+    let claim = match e {
+        Error::Token(t) => t.claim().zip(t.reason()),
+        _ => None,
+    };
     let registered = ERROR_CLASS.with(|c| c.borrow().clone());
     if let Some(class) = registered {
-        let args = js_sys::Array::of2(&code, &message);
+        let args = match claim {
+            Some(claim) => {
+                let details = js_sys::Object::new();
+                set_claim(&details, claim);
+                js_sys::Array::of3(&code, &message, &details)
+            }
+            None => js_sys::Array::of2(&code, &message),
+        };
         if let Ok(err) = js_sys::Reflect::construct(&class, &args) {
             return err;
         }
@@ -50,7 +63,17 @@ fn crm_error(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("CrmGuardError");
     let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &code);
+    if let Some(claim) = claim {
+        set_claim(&err, claim);
+    }
     err.into()
+}
+
+/// Sets `claim` and `reason` on `target`.
+fn set_claim(target: &JsValue, (claim, reason): (&str, &str)) {
+    for (name, value) in [("claim", claim), ("reason", reason)] {
+        let _ = js_sys::Reflect::set(target, &JsValue::from_str(name), &JsValue::from_str(value));
+    }
 }
 
 fn type_error(what: &str) -> JsValue {

@@ -33,7 +33,8 @@ struct OptionsArg {
 /// `{ now, issuers?, audiences?, anyIssuer?, anyAudience?, tokenType?, leewaySecs?,
 /// requireExp?, maxTokenAgeSecs?, maxTokenLen? }`. Issuer and audience are required unless
 /// waived (`anyIssuer`, `anyAudience`): otherwise `ERR_JWT_OPTIONS`.
-/// Throws `CrmGuardError` with the core's `ERR_JWT_*` / `ERR_JWS_*` / `ERR_JWKS_*` codes.
+/// Throws `CrmGuardError` with the core's `ERR_JWT_*` / `ERR_JWS_*` / `ERR_JWKS_*` /
+/// `ERR_JOSE_*` codes (claim failures also set `claim` and `reason`).
 #[wasm_bindgen(js_name = "__verifyToken")]
 pub fn verify_token(token: &str, jwks: &str, options: JsValue) -> Result<JsValue, JsValue> {
     let o: OptionsArg = from_js(options, "options")?;

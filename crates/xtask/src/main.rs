@@ -21,7 +21,8 @@ fn usage() -> ExitCode {
          components  build the WebAssembly components (wasm32-wasip2) the host tests load\n  \
          walkthrough run docs/PLUGINS.md's walk-through (its `sh walkthrough` blocks)\n  \
          (demo and walkthrough use $CRMGUARD_CLI as the crmguard binary when it is set)\n  \
-         vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json"
+         vectors   regenerate tests/vectors/sealed-fields.json and hpke-sealed.json\n  \
+         codes     regenerate docs/ERRORS.md and js/codes.d.ts from core's error code table"
     );
     ExitCode::from(2)
 }
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Some("npm") => npm::all_steps(),
         Some("components") => components::build(),
         Some("vectors") => write_vectors(),
+        Some("codes") => write_codes(),
         _ => return usage(),
     };
     match result {
@@ -97,5 +99,16 @@ fn write_vectors() -> Result<(), String> {
     let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `docs/ERRORS.md` and `js/codes.d.ts` from crmguard-core's code table (the conformance
+/// tests fail while the committed files differ from what this writes).
+fn write_codes() -> Result<(), String> {
+    for (rel, text) in crmguard_conformance::error_code_files() {
+        let path = root().join(rel);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }

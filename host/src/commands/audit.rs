@@ -441,10 +441,12 @@ fn prove(
         min_size: None,
     };
     let v = verify_log(log, keys, &anchor).map_err(log_failure)?;
-    let last = v
-        .last_checkpoint
-        .clone()
-        .ok_or_else(|| Failure::new("ERR_AUDIT_PROOF", "proof: the log has no checkpoint"))?;
+    let last = v.last_checkpoint.clone().ok_or_else(|| {
+        Failure::new(
+            crmguard_core::codes::AUDIT_PROOF,
+            "proof: the log has no checkpoint",
+        )
+    })?;
     let json = if let Some(old_size) = consistency_from {
         let old = find_checkpoint(log, old_size)?;
         serde_json::to_string_pretty(&ConsistencyProof::build(&v, old, last)?)
@@ -489,7 +491,7 @@ fn find_record(log: &Path, seq: u64) -> Result<AuditRecord, Failure> {
     })?
     .ok_or_else(|| {
         Failure::new(
-            "ERR_AUDIT_PROOF",
+            crmguard_core::codes::AUDIT_PROOF,
             format!("proof: no record with seq {seq}"),
         )
     })
@@ -501,7 +503,7 @@ fn find_checkpoint(log: &Path, size: u64) -> Result<Checkpoint, Failure> {
     })?
     .ok_or_else(|| {
         Failure::new(
-            "ERR_AUDIT_PROOF",
+            crmguard_core::codes::AUDIT_PROOF,
             format!("proof: the log has no checkpoint of size {size}"),
         )
     })

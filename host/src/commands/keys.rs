@@ -127,7 +127,7 @@ fn new(
     } else {
         let master = master_key(master_key_file)?.ok_or_else(|| {
             Failure::new(
-                "ERR_KEYRING_MASTER_KEY",
+                crmguard_core::codes::KEYRING_MASTER_KEY,
                 "no master key: set CRMGUARD_MASTER_KEY (base64 of 32 bytes) or pass --master-key-file \
                  (create one with `crmguard keys new-master`), or pass --insecure-cleartext",
             )

@@ -275,7 +275,7 @@ struct RunRequest {
 }
 
 fn request_error(message: String) -> Failure {
-    Failure::new("ERR_PLUGIN_REQUEST", message)
+    Failure::new(crmguard_host::plugin_codes::REQUEST, message)
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, Failure> {
@@ -437,7 +437,7 @@ impl Decider for RunDecider<'_> {
 fn optional(m: Result<Manifest, PluginError>) -> Result<Option<Manifest>, Failure> {
     match m {
         Ok(m) => Ok(Some(m)),
-        Err(e) if e.code == "ERR_PLUGIN_NOT_FOUND" => Ok(None),
+        Err(e) if e.code == crmguard_host::plugin_codes::NOT_FOUND => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

@@ -72,7 +72,7 @@ fn read_key_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
         .map(zeroize::Zeroizing::new)
         .map_err(|_| {
             Failure::new(
-                "ERR_TENANT_KEY_INVALID",
+                crmguard_core::codes::TENANT_KEY_INVALID,
                 format!("{}: not base64url key bytes", path.display()),
             )
         })

@@ -37,7 +37,7 @@ pub(crate) struct VerifyOpts {
     #[arg(long, conflicts_with = "audiences")]
     pub(crate) any_audience: bool,
     /// Accept RFC 9068 JWT access tokens only (`typ: at+jwt`): ID tokens and other JWTs of
-    /// the same IdP are refused with ERR_JWT_TYPE.
+    /// the same IdP are refused with ERR_JWT_CLAIM_VALIDATION_FAILED (claim typ).
     #[arg(long)]
     pub(crate) access_token: bool,
     /// Clock skew allowed on exp, nbf and iat, in seconds (0 to 300).

@@ -30,39 +30,39 @@ impl fmt::Display for PluginError {
 impl std::error::Error for PluginError {}
 
 /// A manifest is missing, unreadable, or not valid.
-pub(crate) const MANIFEST: &str = "ERR_PLUGIN_MANIFEST";
+pub const MANIFEST: &str = "ERR_PLUGIN_MANIFEST";
 /// No plugin of that name in the plugins folder.
-pub(crate) const NOT_FOUND: &str = "ERR_PLUGIN_NOT_FOUND";
+pub const NOT_FOUND: &str = "ERR_PLUGIN_NOT_FOUND";
 /// The component's SHA-256 differs from the manifest's pin.
-pub(crate) const DIGEST: &str = "ERR_PLUGIN_DIGEST";
+pub const DIGEST: &str = "ERR_PLUGIN_DIGEST";
 /// The component does not export what its manifest's world requires.
-pub(crate) const WORLD: &str = "ERR_PLUGIN_WORLD";
+pub const WORLD: &str = "ERR_PLUGIN_WORLD";
 /// The component is not a valid WebAssembly component (e.g. truncated).
-pub(crate) const INVALID: &str = "ERR_PLUGIN_INVALID";
+pub const INVALID: &str = "ERR_PLUGIN_INVALID";
 /// The component imports something the host does not grant it.
-pub(crate) const LINK: &str = "ERR_PLUGIN_LINK";
+pub const LINK: &str = "ERR_PLUGIN_LINK";
 /// The component trapped (including panics and stack overflow).
-pub(crate) const TRAP: &str = "ERR_PLUGIN_TRAP";
+pub const TRAP: &str = "ERR_PLUGIN_TRAP";
 /// The call overran its CPU deadline.
-pub(crate) const TIMEOUT: &str = "ERR_PLUGIN_TIMEOUT";
+pub const TIMEOUT: &str = "ERR_PLUGIN_TIMEOUT";
 /// The instance tried to grow memory (or tables, or instances) past its limit.
-pub(crate) const MEMORY: &str = "ERR_PLUGIN_MEMORY";
+pub const MEMORY: &str = "ERR_PLUGIN_MEMORY";
 /// The plugin returned a decision the host cannot use (unknown fields, invalid JSON,
 /// oversized, or an error without a stable code).
-pub(crate) const OUTPUT: &str = "ERR_PLUGIN_OUTPUT";
+pub const OUTPUT: &str = "ERR_PLUGIN_OUTPUT";
 /// The plugin called a host function its sandbox refuses (e.g. waiting on a timer).
-pub(crate) const CAPABILITY: &str = "ERR_PLUGIN_CAPABILITY";
+pub const CAPABILITY: &str = "ERR_PLUGIN_CAPABILITY";
 /// The plugin's crypto call named another record or data subject than the request's, or
 /// went over the request's budget of such calls.
-pub(crate) const SCOPE: &str = "ERR_PLUGIN_SCOPE";
+pub const SCOPE: &str = "ERR_PLUGIN_SCOPE";
 /// The plugin asked for another tenant's data.
-pub(crate) const TENANT: &str = "ERR_PLUGIN_TENANT";
+pub const TENANT: &str = "ERR_PLUGIN_TENANT";
 /// The request given to the host is not valid.
-pub(crate) const REQUEST: &str = "ERR_PLUGIN_REQUEST";
+pub const REQUEST: &str = "ERR_PLUGIN_REQUEST";
 /// The engine could not be created with the configured limits.
-pub(crate) const ENGINE: &str = "ERR_PLUGIN_ENGINE";
+pub const ENGINE: &str = "ERR_PLUGIN_ENGINE";
 /// A file could not be read or written.
-pub(crate) const IO: &str = "ERR_IO";
+pub const IO: &str = "ERR_IO";
 
 /// Every code the plugin host can return on its own.
 pub const PLUGIN_ERROR_CODES: &[&str] = &[

@@ -13,6 +13,16 @@ mod services;
 
 pub use cache::{ArtifactCache, CacheKey};
 pub use error::{PLUGIN_ERROR_CODES, PluginError};
+
+/// The plugin host's own stable codes as constants (`ERR_PLUGIN_*`, `ERR_IO`), so callers
+/// compare [`PluginError::code`](crate::PluginError) against these instead of spelling a
+/// code again. Every one is in [`PLUGIN_ERROR_CODES`](crate::PLUGIN_ERROR_CODES).
+pub mod codes {
+    pub use super::error::{
+        CAPABILITY, DIGEST, ENGINE, INVALID, IO, LINK, MANIFEST, MEMORY, NOT_FOUND, OUTPUT,
+        REQUEST, SCOPE, TENANT, TIMEOUT, TRAP, WORLD,
+    };
+}
 pub use host::{
     CryptoComponent, CryptoSession, HostConfig, KeySource, Plugin, PluginDecider, PluginHost,
     TenantKeyrings,

@@ -138,7 +138,7 @@ impl Scope {
         let schema = RecordSchema::from_json(schema_json).map_err(invalid)?;
         let record: serde_json::Value =
             serde_json::from_str(record_json).map_err(|e| types::GuardError {
-                code: "ERR_RECORD_INVALID".to_owned(),
+                code: crmguard_core::codes::RECORD_INVALID.to_owned(),
                 message: format!("record: {e}"),
             })?;
         let target = RecordTarget::tenant(self.tenant.clone());

@@ -18,7 +18,7 @@ use crmguard_core::request::AccessRequest;
 use crmguard_core::request::{
     Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
 };
-use crmguard_core::{Principal, SystemEntropy, UnixTime};
+use crmguard_core::{Principal, SystemEntropy, UnixTime, codes};
 use crmguard_host::PluginDecider;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -72,9 +72,9 @@ fn status_of(code: &str) -> StatusCode {
     if code.starts_with("ERR_JWT")
         || code.starts_with("ERR_JWS")
         || code.starts_with("ERR_JOSE")
-        || code == "ERR_JWKS_NO_MATCHING_KEY"
-        || code == "ERR_REQUEST_SUBJECT_CLAIM"
-        || code == "ERR_REQUEST_TENANT_CLAIM"
+        || code == codes::JWKS_NO_MATCHING_KEY
+        || code == codes::REQUEST_SUBJECT_CLAIM
+        || code == codes::REQUEST_TENANT_CLAIM
     {
         StatusCode::UNAUTHORIZED
     } else if code.starts_with("ERR_REQUEST_TENANT") {
@@ -213,7 +213,7 @@ impl Decider for ServeDecider<'_> {
         let s = self.service;
         let Some(keyring) = s.keyrings.get(request.tenant()) else {
             return Err(DeciderFailure {
-                code: "ERR_REQUEST_TENANT_UNKNOWN".to_owned(),
+                code: crmguard_core::codes::REQUEST_TENANT_UNKNOWN.to_owned(),
                 message: "the caller's tenant is not served here".to_owned(),
             });
         };
@@ -224,7 +224,7 @@ impl Decider for ServeDecider<'_> {
             _ => {
                 let Some(policy) = &s.policy else {
                     return Err(DeciderFailure {
-                        code: "ERR_POLICY_INVALID".to_owned(),
+                        code: crmguard_core::codes::POLICY_INVALID.to_owned(),
                         message: "no policy decides this object".to_owned(),
                     });
                 };

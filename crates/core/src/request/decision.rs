@@ -23,7 +23,7 @@ pub const MAX_DECISION_BYTES: usize = 1 << 20;
 /// The longest reason or deny message accepted from a decider.
 pub const MAX_REASON_LEN: usize = 1024;
 /// The code of a decider's plain deny (`allow: false` without a code of its own).
-pub const POLICY_DENIED: &str = "ERR_POLICY_DENIED";
+pub const POLICY_DENIED: &str = crate::codes::POLICY_DENIED;
 
 /// What a decider answered for one field: the action, and the value the caller gets (JSON
 /// text; none for a hidden field).

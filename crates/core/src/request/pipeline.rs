@@ -35,7 +35,7 @@ pub trait Decider {
     /// The code of the deny when the answer does not validate (a host names it as the
     /// plugin's fault, e.g. `ERR_PLUGIN_OUTPUT`).
     fn invalid_answer_code(&self) -> &'static str {
-        "ERR_DECISION_INVALID"
+        crate::codes::DECISION_INVALID
     }
 }
 

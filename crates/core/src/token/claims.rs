@@ -219,8 +219,8 @@ fn numeric_date(
 ) -> Result<Option<f64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(TokenError::ClaimInvalid(name)),
-        Some(_) => Err(TokenError::ClaimInvalid(name)),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(TokenError::invalid(name)),
+        Some(_) => Err(TokenError::invalid(name)),
     }
 }
 
@@ -240,56 +240,56 @@ pub(crate) fn check_claims(
     let iat = numeric_date(claims, "iat")?;
     match exp {
         // RFC 7519 4.1.4: the current time must be before exp.
-        Some(exp) if now >= exp + leeway => return Err(TokenError::Expired("exp has passed")),
+        Some(exp) if now >= exp + leeway => return Err(TokenError::Expired { claim: "exp" }),
         Some(_) => {}
-        None if options.require_exp => return Err(TokenError::ClaimMissing("exp")),
+        None if options.require_exp => return Err(TokenError::missing("exp")),
         None => {}
     }
     if let Some(nbf) = nbf
         && now + leeway < nbf
     {
-        return Err(TokenError::NotYetValid("nbf is in the future"));
+        return Err(TokenError::check_failed("nbf"));
     }
     if let Some(iat) = iat
         && now + leeway < iat
     {
-        return Err(TokenError::NotYetValid("iat is in the future"));
+        return Err(TokenError::check_failed("iat"));
     }
     if let Some(max_age) = options.max_token_age_secs {
         let Some(iat) = iat else {
-            return Err(TokenError::ClaimMissing("iat"));
+            return Err(TokenError::missing("iat"));
         };
         if now - leeway > iat + max_age as f64 {
-            return Err(TokenError::Expired("older than the maximum token age"));
+            return Err(TokenError::Expired { claim: "iat" });
         }
     }
     if !options.allowed_issuers.is_empty() {
         match claims.get("iss") {
-            None => return Err(TokenError::ClaimMissing("iss")),
+            None => return Err(TokenError::missing("iss")),
             Some(Value::String(iss)) if options.allowed_issuers.iter().any(|a| a == iss) => {}
-            Some(Value::String(_)) => return Err(TokenError::Issuer),
-            Some(_) => return Err(TokenError::ClaimInvalid("iss")),
+            Some(Value::String(_)) => return Err(TokenError::check_failed("iss")),
+            Some(_) => return Err(TokenError::invalid("iss")),
         }
     }
     if !options.allowed_audiences.is_empty() {
         let allowed = |a: &str| options.allowed_audiences.iter().any(|x| x == a);
         match claims.get("aud") {
-            None => return Err(TokenError::ClaimMissing("aud")),
+            None => return Err(TokenError::missing("aud")),
             Some(Value::String(aud)) => {
                 if !allowed(aud) {
-                    return Err(TokenError::Audience);
+                    return Err(TokenError::check_failed("aud"));
                 }
             }
             Some(Value::Array(auds)) => {
                 let mut names = Vec::with_capacity(auds.len());
                 for a in auds {
-                    names.push(a.as_str().ok_or(TokenError::ClaimInvalid("aud"))?);
+                    names.push(a.as_str().ok_or(TokenError::invalid("aud"))?);
                 }
                 if !names.into_iter().any(allowed) {
-                    return Err(TokenError::Audience);
+                    return Err(TokenError::check_failed("aud"));
                 }
             }
-            Some(_) => return Err(TokenError::ClaimInvalid("aud")),
+            Some(_) => return Err(TokenError::invalid("aud")),
         }
     }
     Ok(())
@@ -331,7 +331,7 @@ impl KeySet {
             Some(_) => return Err(TokenError::Malformed("typ is not a string").into()),
         };
         if !options.token_type.accepts(typ) {
-            return Err(TokenError::Type.into());
+            return Err(TokenError::check_failed("typ").into());
         }
         let claims = unique_object(jws.payload()).ok_or(TokenError::Malformed(
             "the payload is not a JSON object with unique member names",

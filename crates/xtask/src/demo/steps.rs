@@ -1,6 +1,7 @@
 //! The demo's steps, in order: each a title, a one-line why, and a small function that runs
 //! `crmguard` the way a user would and checks what came back.
 
+use crmguard_core::codes;
 use serde_json::{Value, json};
 
 use super::Demo;
@@ -184,7 +185,7 @@ fn stolen_value(d: &mut Demo) -> Result<(), String> {
     d.refused(
         &cat(&[&["open"], KEYRING, &elsewhere]),
         sealed.as_bytes(),
-        "ERR_SEALED_FIELD_AUTH",
+        codes::SEALED_FIELD_AUTH,
     )
 }
 
@@ -301,7 +302,7 @@ fn verify_token(d: &mut Demo) -> Result<(), String> {
         "crm-api",
     ];
     d.ok(&cat(&[&verify, &["--now", NOW]]), token.as_bytes())?;
-    d.refused(&verify, token.as_bytes(), "ERR_JWT_EXPIRED")
+    d.refused(&verify, token.as_bytes(), codes::JWT_EXPIRED)
 }
 
 fn authorize(d: &mut Demo) -> Result<(), String> {
@@ -338,7 +339,7 @@ fn authorize(d: &mut Demo) -> Result<(), String> {
     d.refused(
         &cat(&[&authorize, &["--request", "request-other-tenant.json"]]),
         b"",
-        "ERR_POLICY_DENIED",
+        codes::POLICY_DENIED,
     )
 }
 
@@ -471,7 +472,7 @@ fn tenant_hop(d: &mut Demo) -> Result<(), String> {
         )
     })?;
     let hop = json_of(&hop)?;
-    if hop["verdict"]["code"] != "ERR_REQUEST_TENANT_MISMATCH"
+    if hop["verdict"]["code"] != codes::REQUEST_TENANT_MISMATCH
         || hop["audit"]["event"]["actor"]["tenant"] != "acme"
     {
         return Err(format!("the tenant hop was not refused by the host: {hop}"));
@@ -518,7 +519,7 @@ fn forget(d: &mut Demo) -> Result<(), String> {
             &["--in", "contacts.sealed.jsonl"],
         ]),
         b"",
-        "ERR_SUBJECT_FORGOTTEN",
+        codes::SUBJECT_FORGOTTEN,
     )?;
     let shredded = open_record(d, &["--forgotten-as-null"])?;
     if !shredded["name"].is_null() || shredded["email"] != d.record["email"] {
@@ -561,6 +562,6 @@ fn audit(d: &mut Demo) -> Result<(), String> {
     }
     d.write_text("audit.jsonl", &tampered)?;
     d.say("an insider rewrites the first record's user id from user-7 to user-8 ...");
-    d.refused(&verify_log, b"", "ERR_AUDIT_HASH")?;
+    d.refused(&verify_log, b"", codes::AUDIT_HASH)?;
     d.write_text("audit.jsonl", &log)
 }
