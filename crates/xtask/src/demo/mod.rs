@@ -5,6 +5,7 @@
 //! and what came back. The steps are a list (`steps.rs`), each a small function that checks
 //! its own outcome, so a broken product fails the demo (and `cargo xtask test`, which runs it).
 
+mod serve;
 mod steps;
 
 use std::io::{IsTerminal, Write};

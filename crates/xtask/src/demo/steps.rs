@@ -91,6 +91,14 @@ pub(super) const STEPS: &[Step] = &[
         run: plugin,
     },
     Step {
+        title: "The CRM asks the service, per request",
+        why: "`crmguard serve` is the sidecar a CRM calls for every record it returns: the same \
+              pipeline over HTTP (token, tenant, policy, sealed fields opened for this caller). \
+              Each decision is durable in the audit log before it is answered. The demo starts \
+              it on a free loopback port and stops it with SIGTERM.",
+        run: super::serve::serve,
+    },
+    Step {
         title: "Rotate the key, then move the data",
         why: "Old values keep opening after rotation; `reencrypt` re-seals them under the new \
               primary.",

@@ -1,0 +1,464 @@
+//! `crmguard serve` end to end, on loopback: a real process, real HTTP, a real audit log.
+//! Decisions (allowed, masked, sealed fields opened; another tenant refused), every error as
+//! `application/problem+json` with its code and a 4xx status, the OpenAPI document checked
+//! against the running server, metrics, and a clean stop that leaves a verifiable log.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+const MASTER: &str = "ERERERERERERERERERERERERERERERERERERERERERE=";
+
+fn crmguard(dir: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+        .args(args)
+        .current_dir(dir)
+        .env("CRMGUARD_MASTER_KEY", MASTER)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn seal(dir: &Path, field: &str, value: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+        .args([
+            "seal",
+            "--keyring",
+            "keyrings/acme.json",
+            "--tenant",
+            "acme",
+            "--object",
+            "contact",
+            "--record",
+            "0042",
+            "--field",
+            field,
+        ])
+        .current_dir(dir)
+        .env("CRMGUARD_MASTER_KEY", MASTER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(value.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token from the test IdP for `claims` (issuer and audience the service expects).
+fn token(claims: Value) -> String {
+    let mut c = json!({"iss": "https://idp.test", "aud": "crm-api", "sub": "user-1",
+        "tenant": "acme", "exp": now() + 600});
+    for (k, v) in claims.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    crmguard_conformance::idp::token(&c)
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("keyrings")).unwrap();
+        std::fs::create_dir_all(data.join("audit")).unwrap();
+        crmguard(&data, &["keys", "new", "--out", "keyrings/acme.json"]);
+        crmguard(
+            &data,
+            &[
+                "keys",
+                "new-signing",
+                "--out",
+                "audit/signing.key",
+                "--public-out",
+                "audit/signing.pub",
+            ],
+        );
+        std::fs::write(data.join("jwks.json"), crmguard_conformance::idp::jwks()).unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policy.json"),
+            data.join("policy.json"),
+        )
+        .unwrap();
+        std::fs::write(
+            data.join("crmguard.toml"),
+            "[tokens]\nissuers = [\"https://idp.test\"]\naudiences = [\"crm-api\"]\n\
+             [limits]\nmax_body_bytes = 65536\n",
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+            .args(["serve", "--data"])
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("CRMGUARD_MASTER_KEY", MASTER)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("crmguard serve: listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            addr,
+            data,
+            _dir: dir,
+        }
+    }
+
+    /// One HTTP/1.1 request; (status, content type, body).
+    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        // A server refusing an oversized body may answer and close before reading it all.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8(raw).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let content_type = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-type: ")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let www = head
+            .to_ascii_lowercase()
+            .contains("www-authenticate: bearer");
+        Reply {
+            status,
+            content_type,
+            body: body.to_owned(),
+            www_authenticate: www,
+        }
+    }
+
+    fn decide(&self, token: &str, body: &Value) -> Reply {
+        self.call(
+            "POST",
+            "/v1/decide",
+            &[
+                ("Authorization", &format!("Bearer {token}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// Stops the server (SIGTERM); the data folder stays until `self` is dropped.
+    fn stop(&mut self) -> PathBuf {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "serve exits 0 on SIGTERM: {status}");
+        self.data.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A failed test leaves no server behind.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    body: String,
+    www_authenticate: bool,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.body
+        );
+        let p = self.json();
+        assert_eq!(p["code"], code, "{}", self.body);
+        assert_eq!(p["status"], status);
+    }
+}
+
+fn contact(data: &Path) -> Value {
+    json!({
+        "id": "0042", "tenant_id": "acme", "name": "Ada Lovelace",
+        "email": seal(data, "email", "ada@example.com"),
+        "phone": "+44 20 7946 0000",
+        "national_id": seal(data, "national_id", "078-05-1120"),
+        "lifecycle_stage": "customer",
+    })
+}
+
+#[test]
+fn decisions_are_rendered_audited_and_tenants_kept_apart() {
+    let mut server = Server::start();
+    let record = contact(&server.data);
+    let body = json!({"object": "contact", "record_id": "0042", "record": record});
+    // A sales rep: personal data masked (the sealed e-mail opened first), national id hidden.
+    let r = server.decide(&token(json!({"roles": ["sales_rep"]})), &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = r.json();
+    assert_eq!(d["verdict"]["effect"], "allow");
+    let email = d["record"]["email"].as_str().unwrap();
+    assert!(
+        email.ends_with("@example.com") && !email.contains("ada"),
+        "{email}"
+    );
+    assert!(d["record"].get("national_id").is_none());
+    assert_eq!(d["actions"]["national_id"], "drop");
+    assert_eq!(d["audit"]["seq"], 0);
+    // A clinician: everything clear, the sealed values opened.
+    let r = server.decide(&token(json!({"roles": ["clinician"]})), &body);
+    let d = r.json();
+    assert_eq!(d["record"]["national_id"], "078-05-1120");
+    assert_eq!(d["record"]["email"], "ada@example.com");
+    assert_eq!(d["audit"]["seq"], 1);
+    // Another tenant's record: refused before any decider runs, and audited.
+    let mut other = body.clone();
+    other["tenant"] = "globex".into();
+    let d = server
+        .decide(&token(json!({"roles": ["admin"]})), &other)
+        .json();
+    assert_eq!(d["verdict"]["code"], "ERR_REQUEST_TENANT_MISMATCH");
+    assert_eq!(d["record"], json!({}));
+    assert_eq!(d["audit"]["seq"], 2);
+    // A token naming a tenant this service holds no keyring for: denied, audited.
+    let d = server
+        .decide(
+            &token(json!({"roles": ["admin"], "tenant": "initech"})),
+            &body,
+        )
+        .json();
+    assert_eq!(d["verdict"]["code"], "ERR_REQUEST_TENANT_UNKNOWN");
+    // Metrics count what happened.
+    let m = server.call("GET", "/metrics", &[], b"");
+    assert_eq!(m.status, 200);
+    assert!(
+        m.body
+            .contains("crmguard_decisions_total{outcome=\"allow\",code=\"\"} 2"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("crmguard_audit_records_total 4"),
+        "{}",
+        m.body
+    );
+    assert!(m.body.contains("crmguard_audit_commit_seconds_count"));
+    let data = server.stop();
+    // The log the service wrote verifies, every decision in it, closed with a checkpoint.
+    let out = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+        .args(["audit", "verify", "--log"])
+        .arg(data.join("audit/decisions.jsonl"))
+        .arg("--public-key")
+        .arg(data.join("audit/signing.pub"))
+        .args(["--expect-size", "4"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    assert!(
+        !log.contains("ada@example.com") && !log.contains("078-05"),
+        "no values"
+    );
+    assert!(log.lines().last().unwrap().contains("crmguard.checkpoint"));
+}
+
+#[test]
+fn bad_requests_are_problems_with_codes_never_5xx() {
+    let mut server = Server::start();
+    let good = token(json!({"roles": ["sales_rep"]}));
+    let body = json!({"object": "contact", "record_id": "0042", "record": {"id": "0042"}});
+    let json_ct = ("Content-Type", "application/json");
+    let auth = format!("Bearer {good}");
+    let mut cases = 0;
+    // No token, a malformed one, a forged one, an expired one.
+    let r = server.call(
+        "POST",
+        "/v1/decide",
+        &[json_ct],
+        body.to_string().as_bytes(),
+    );
+    r.problem(401, "ERR_HTTP_BEARER");
+    assert!(r.www_authenticate);
+    cases += 1;
+    for (t, code) in [
+        ("not.a.token".to_owned(), "ERR_JWT_INVALID"),
+        (format!("{good}x"), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"),
+        (token(json!({"exp": now() - 3600})), "ERR_JWT_EXPIRED"),
+        (
+            token(json!({"aud": "other-api"})),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+        (token(json!({"tenant": null})), "ERR_REQUEST_TENANT_CLAIM"),
+    ] {
+        server.decide(&t, &body).problem(401, code);
+        cases += 1;
+    }
+    // Bodies: wrong media type, not JSON, unknown member, bad identifier, too large.
+    let auth_h = ("Authorization", auth.as_str());
+    server
+        .call(
+            "POST",
+            "/v1/decide",
+            &[auth_h, ("Content-Type", "text/plain")],
+            b"{}",
+        )
+        .problem(415, "ERR_HTTP_MEDIA_TYPE");
+    server
+        .call("POST", "/v1/decide", &[auth_h, json_ct], b"{not json")
+        .problem(400, "ERR_HTTP_BODY");
+    let mut extra = body.clone();
+    extra["tenant_override"] = "globex".into();
+    server.decide(&good, &extra).problem(400, "ERR_HTTP_BODY");
+    let mut bad_id = body.clone();
+    bad_id["record_id"] = "".into();
+    server
+        .decide(&good, &bad_id)
+        .problem(400, "ERR_CONTEXT_INVALID");
+    let big = vec![b' '; 70_000];
+    server
+        .call("POST", "/v1/decide", &[auth_h, json_ct], &big)
+        .problem(413, "ERR_HTTP_BODY_TOO_LARGE");
+    cases += 5;
+    // Routes and methods.
+    server
+        .call("GET", "/v1/nothing", &[], b"")
+        .problem(404, "ERR_HTTP_NOT_FOUND");
+    server
+        .call("GET", "/v1/decide", &[auth_h], b"")
+        .problem(405, "ERR_HTTP_METHOD");
+    cases += 2;
+    assert_eq!(cases, 13);
+    // The token endpoint binds the caller as the pipeline does.
+    let v = server.call("POST", "/v1/tokens/verify", &[auth_h], b"");
+    assert_eq!(v.status, 200, "{}", v.body);
+    assert_eq!(v.json()["tenant"], "acme");
+    assert_eq!(v.json()["roles"], json!(["sales_rep"]));
+    // Still serving after all of it.
+    assert_eq!(server.call("GET", "/healthz", &[], b"").status, 200);
+    server.stop();
+}
+
+/// Every operation in the OpenAPI document answers on the running server with a status and
+/// a content type the document lists for it.
+#[test]
+fn the_openapi_document_matches_the_running_server() {
+    let mut server = Server::start();
+    let r = server.call("GET", "/openapi.json", &[], b"");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let good = format!("Bearer {}", token(json!({"roles": ["sales_rep"]})));
+    let body = json!({"object": "contact", "record_id": "0042", "record": {"id": "0042"}});
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let method = method.to_ascii_uppercase();
+            let needs_body = op.get("requestBody").is_some();
+            let payload = if needs_body {
+                body.to_string()
+            } else {
+                String::new()
+            };
+            for authorised in [true, false] {
+                let mut headers = vec![("Content-Type", "application/json")];
+                if authorised {
+                    headers.push(("Authorization", good.as_str()));
+                }
+                let r = server.call(&method, path, &headers, payload.as_bytes());
+                let documented = &op["responses"][r.status.to_string()];
+                assert!(
+                    !documented.is_null(),
+                    "{method} {path} answered {} which the document does not list",
+                    r.status
+                );
+                let resolved = match documented.get("$ref").and_then(Value::as_str) {
+                    Some(reference) => {
+                        let name = reference.rsplit('/').next().unwrap();
+                        &doc["components"]["responses"][name]
+                    }
+                    None => documented,
+                };
+                let media = resolved["content"].as_object().unwrap();
+                assert!(
+                    media.keys().any(|m| r.content_type.starts_with(m.as_str())),
+                    "{method} {path} {}: {} is not one of {:?}",
+                    r.status,
+                    r.content_type,
+                    media.keys().collect::<Vec<_>>()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 6, "six operations, with and without a token");
+    server.stop();
+}
