@@ -108,6 +108,17 @@ impl Server {
             data.join("policy.json"),
         )
         .unwrap();
+        std::fs::create_dir_all(data.join("schemas")).unwrap();
+        std::fs::write(
+            data.join("schemas/contact.json"),
+            json!({"object": "contact", "record_id": "id", "fields": {
+                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
+                "name": {"action": "encrypt"}, "phone": {"action": "encrypt"},
+                "email": {"action": "blind-index", "blind_index": {"normalize": ["email"]}},
+                "national_id": {"action": "encrypt"}, "lifecycle_stage": {"action": "clear"}}})
+            .to_string(),
+        )
+        .unwrap();
         std::fs::write(
             data.join("crmguard.toml"),
             "[tokens]\nissuers = [\"https://idp.test\"]\naudiences = [\"crm-api\"]\n\
@@ -378,6 +389,11 @@ fn bad_requests_are_problems_with_codes_never_5xx() {
     let mut extra = body.clone();
     extra["tenant_override"] = "globex".into();
     server.decide(&good, &extra).problem(400, "ERR_HTTP_BODY");
+    // A member named twice: refused, not resolved last-one-wins.
+    let twice = br#"{"object":"contact","object":"deal","record_id":"1","record":{}}"#;
+    server
+        .call("POST", "/v1/decide", &[auth_h, json_ct], twice)
+        .problem(400, "ERR_HTTP_BODY");
     let mut bad_id = body.clone();
     bad_id["record_id"] = "".into();
     server
@@ -387,7 +403,7 @@ fn bad_requests_are_problems_with_codes_never_5xx() {
     server
         .call("POST", "/v1/decide", &[auth_h, json_ct], &big)
         .problem(413, "ERR_HTTP_BODY_TOO_LARGE");
-    cases += 5;
+    cases += 6;
     // Routes and methods.
     server
         .call("GET", "/v1/nothing", &[], b"")
@@ -396,7 +412,7 @@ fn bad_requests_are_problems_with_codes_never_5xx() {
         .call("GET", "/v1/decide", &[auth_h], b"")
         .problem(405, "ERR_HTTP_METHOD");
     cases += 2;
-    assert_eq!(cases, 13);
+    assert_eq!(cases, 14);
     // The token endpoint binds the caller as the pipeline does.
     let v = server.call("POST", "/v1/tokens/verify", &[auth_h], b"");
     assert_eq!(v.status, 200, "{}", v.body);
@@ -459,6 +475,71 @@ fn the_openapi_document_matches_the_running_server() {
             }
         }
     }
-    assert_eq!(checked, 2 * 6, "six operations, with and without a token");
+    assert_eq!(checked, 2 * 7, "seven operations, with and without a token");
+    server.stop();
+}
+
+/// The write path: the policy decides the write; an allowed record comes back sealed by its
+/// schema (with its blind index), bound to the request's record, and opens for a reader.
+#[test]
+fn writes_are_decided_then_sealed_by_schema() {
+    let mut server = Server::start();
+    let clear = json!({"id": "0042", "tenant_id": "acme", "name": "Ada Lovelace",
+        "email": "Ada@Example.com", "national_id": "078-05-1120", "lifecycle_stage": "lead"});
+    let body = json!({"action": "create", "object": "contact", "record_id": "0042",
+        "record": clear});
+    let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
+    let seal = |t: &str, b: &Value| {
+        server.call(
+            "POST",
+            "/v1/records/seal",
+            &[
+                ("Authorization", &format!("Bearer {t}")),
+                ("Content-Type", "application/json"),
+            ],
+            b.to_string().as_bytes(),
+        )
+    };
+    let r = seal(&writer, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["verdict"]["effect"], "allow");
+    let sealed = &out["record"];
+    for f in ["name", "email", "national_id"] {
+        assert!(
+            sealed[f].as_str().unwrap().starts_with("cg1:"),
+            "{f}: {sealed}"
+        );
+    }
+    assert!(!sealed.to_string().contains("Lovelace"));
+    assert!(
+        sealed.get("_blind").is_some(),
+        "the blind index is stored: {sealed}"
+    );
+    // A clinician reading the stored record gets it opened.
+    let read = server
+        .decide(
+            &token(json!({"roles": ["clinician"]})),
+            &json!({"object": "contact", "record_id": "0042", "record": sealed}),
+        )
+        .json();
+    assert_eq!(read["record"]["email"], "Ada@Example.com", "{read}");
+    assert_eq!(read["record"]["national_id"], "078-05-1120");
+    // Sealed for record 0042: presented as record 0043 it does not open (a deny, not a leak).
+    let moved = server
+        .decide(
+            &token(json!({"roles": ["clinician"]})),
+            &json!({"object": "contact", "record_id": "0043", "record": sealed}),
+        )
+        .json();
+    assert_eq!(moved["verdict"]["code"], "ERR_SEALED_FIELD_AUTH", "{moved}");
+    // Without the crm.write scope the policy denies the write, and nothing is sealed.
+    let denied = seal(&token(json!({"roles": ["sales_rep"]})), &body).json();
+    assert_eq!(denied["verdict"]["code"], "ERR_POLICY_DENIED");
+    assert_eq!(denied["record"], json!({}));
+    // An object without a schema has no write path.
+    let mut deal = body.clone();
+    deal["object"] = "deal".into();
+    seal(&writer, &deal).problem(404, "ERR_SERVE_NO_SCHEMA");
     server.stop();
 }

@@ -33,6 +33,7 @@ type Shared = State<Arc<Service>>;
 pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/v1/decide", post(decide))
+        .route("/v1/records/seal", post(seal))
         .route("/v1/tokens/verify", post(verify))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -150,7 +151,15 @@ async fn json_body<T: serde::de::DeserializeOwned>(
                 &format!("the body is over {} bytes", service.max_body),
             )
         })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    // Strict: a member named twice (at any depth) is refused, not resolved last-one-wins.
+    let value = crmguard_core::request::parse_json_strict(&bytes).ok_or_else(|| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "ERR_HTTP_BODY",
+            "the body is not JSON, or names a member twice",
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| {
         problem(
             StatusCode::BAD_REQUEST,
             "ERR_HTTP_BODY",
@@ -294,6 +303,120 @@ async fn decide_inner(
     let mut out = serde_json::to_value(d).unwrap_or(Value::Null);
     out["audit"] = json!({ "seq": seq });
     Ok(json_response(StatusCode::OK, &out))
+}
+
+/// `POST /v1/records/seal`: the write path. The caller's token and the policy (or plugin)
+/// decide the write like any request (action `create` or `update`); if allowed, the record
+/// is sealed by its object's schema under the caller's tenant keyring, bound to the
+/// request's record id (and subject), and returned for the CRM to store. Audited before it
+/// is answered, like every decision.
+async fn seal(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let r = seal_inner(&service, &headers, body).await;
+    timed(
+        &service,
+        "/v1/records/seal",
+        started,
+        r.unwrap_or_else(|e| e),
+    )
+}
+
+async fn seal_inner(
+    service: &Arc<Service>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Response> {
+    let token = bearer(headers)?;
+    let mut b: DecideBody = json_body(service, headers, body).await?;
+    if b.action == "read" {
+        b.action = "update".to_owned();
+    }
+    if b.action != "create" && b.action != "update" {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            codes::POLICY_REQUEST_INVALID,
+            "the write path takes action create or update",
+        ));
+    }
+    let Some(schema) = service.schemas.get(&b.object) else {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "ERR_SERVE_NO_SCHEMA",
+            &format!(
+                "no schema for object {:?} (schemas/<object>.json)",
+                b.object
+            ),
+        ));
+    };
+    let target = Target::parse(
+        b.tenant.as_deref(),
+        &b.action,
+        &b.object,
+        &b.record_id,
+        b.subject.as_deref(),
+    )
+    .map_err(|e| core_problem(&e))?;
+    let record = Value::Object(b.record.clone());
+    let s = service.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        let pipeline = Pipeline {
+            keys: &s.keys,
+            options: &s.options,
+            names: &s.names,
+            issuers: &s.issuers,
+        };
+        let mut decider = ServeDecider::for_object(&s, target.object.as_str());
+        pipeline.decide(&token, target, now(), b.record, &mut decider)
+    })
+    .await
+    .map_err(|_| {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ERR_SERVE_BUSY",
+            "the decision did not complete",
+        )
+    })?
+    .map_err(|e| core_problem(&e))?;
+    let d = &decided.decision;
+    // Sealed only when allowed, and only for the request as bound (the caller's tenant).
+    let sealed = match (&decided.request, d.is_allowed()) {
+        (Some(request), true) => {
+            let keyring = service.keyrings.get(request.tenant()).ok_or_else(|| {
+                problem(
+                    StatusCode::FORBIDDEN,
+                    codes::REQUEST_TENANT_UNKNOWN,
+                    "the caller's tenant is not served here",
+                )
+            })?;
+            let target = crmguard_core::RecordTarget {
+                tenant: request.tenant().clone(),
+                record: Some(request.record_id().clone()),
+                subject: request.subject().cloned(),
+            };
+            Some(
+                keyring
+                    .seal_record(schema, &record, &target, &mut SystemEntropy)
+                    .map_err(|e| core_problem(&e))?,
+            )
+        }
+        _ => None,
+    };
+    service
+        .metrics
+        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
+    let seq = service
+        .audit
+        .append(decided.event.clone())
+        .await
+        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "verdict": d.verdict,
+            "record": sealed.unwrap_or_else(|| json!({})),
+            "audit": { "seq": seq },
+        }),
+    ))
 }
 
 /// `POST /v1/tokens/verify`: the caller of the bearer token, bound as the pipeline binds it.

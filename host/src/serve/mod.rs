@@ -25,8 +25,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use crmguard_core::{
-    ClaimNames, KeySet, Keyring, Policy, TenantId, TenantIssuers, TokenType, VerificationOptions,
-    Waivers,
+    ClaimNames, KeySet, Keyring, Policy, RecordSchema, TenantId, TenantIssuers, TokenType,
+    VerificationOptions, Waivers,
 };
 use crmguard_host::audit_log::{AuditLog, LogOptions};
 use crmguard_host::{HostConfig, Plugin, PluginHost, PluginsDir, Services, TenantKeyrings, World};
@@ -75,6 +75,7 @@ pub(crate) struct Service {
     pub(crate) policy: Option<Policy>,
     pub(crate) keyrings: BTreeMap<TenantId, Keyring>,
     pub(crate) objects: BTreeMap<String, ObjectDecider>,
+    pub(crate) schemas: BTreeMap<String, RecordSchema>,
     pub(crate) plugins: Plugins,
     pub(crate) audit: audit::AuditWriter,
     pub(crate) metrics: Arc<metrics::Metrics>,
@@ -149,6 +150,7 @@ impl ServeOpts {
                 "no policy.json, and an object is not given to a plugin".into(),
             ));
         }
+        let schemas = self.schemas()?;
         let (audit, thread) = self.audit_log(metrics.clone())?;
         Ok((
             Service {
@@ -159,6 +161,7 @@ impl ServeOpts {
                 policy,
                 keyrings,
                 objects,
+                schemas,
                 plugins,
                 audit,
                 metrics,
@@ -167,6 +170,33 @@ impl ServeOpts {
             cfg,
             thread,
         ))
+    }
+
+    /// `schemas/<object>.json`: the record schemas of the write path (none: no write path).
+    fn schemas(&self) -> Result<BTreeMap<String, RecordSchema>, Failure> {
+        let dir = self.data.join("schemas");
+        let mut out = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(out);
+        };
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Failure::io(&dir.display().to_string(), e))?
+                .path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let schema = RecordSchema::from_json(&read(&path)?)?;
+            let object = schema.object().to_string();
+            if path.file_stem().and_then(|s| s.to_str()) != Some(object.as_str()) {
+                return Err(serve_error(format!(
+                    "{} is the schema of {object:?}; name it schemas/{object}.json",
+                    path.display()
+                )));
+            }
+            out.insert(object, schema);
+        }
+        Ok(out)
     }
 
     /// `keyrings/<tenant>.json`, each checked against its `.state` (rollback protection).

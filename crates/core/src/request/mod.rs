@@ -21,5 +21,12 @@ pub use principal::{Principal, TenantIssuers};
 pub use render::{FieldSealer, KeyringSealer, PolicyDecider, render_field};
 pub use time::UnixTime;
 
+/// Parses JSON in which no object, at any depth, repeats a member name. RFC 8259 leaves
+/// duplicates undefined and last-one-wins parsers let two readers of one body disagree, so
+/// adapters read untrusted bodies with this (`None`: not JSON, or a duplicate member).
+pub fn parse_json_strict(bytes: &[u8]) -> Option<serde_json::Value> {
+    crate::token::strict_json(bytes)
+}
+
 #[cfg(test)]
 mod tests;
