@@ -434,6 +434,7 @@ fn the_openapi_document_matches_the_running_server() {
     assert_eq!(doc["openapi"], "3.1.0");
     let good = format!("Bearer {}", token(json!({"roles": ["sales_rep"]})));
     let body = json!({"object": "contact", "record_id": "0042", "record": {"id": "0042"}});
+    let lookup = json!({"object": "contact", "field": "email", "value": "a@b.example"});
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
@@ -475,7 +476,7 @@ fn the_openapi_document_matches_the_running_server() {
             }
         }
     }
-    assert_eq!(checked, 2 * 7, "seven operations, with and without a token");
+    assert_eq!(checked, 2 * 8, "eight operations, with and without a token");
     server.stop();
 }
 
@@ -537,6 +538,34 @@ fn writes_are_decided_then_sealed_by_schema() {
     let denied = seal(&token(json!({"roles": ["sales_rep"]})), &body).json();
     assert_eq!(denied["verdict"]["code"], "ERR_POLICY_DENIED");
     assert_eq!(denied["record"], json!({}));
+    // The CRM finds the stored contact by e-mail without opening anything: the index the
+    // service computes for the (normalised) address is the one stored with the record.
+    let lookup = |t: &str, value: &str| {
+        server
+            .call(
+                "POST",
+                "/v1/blind-index",
+                &[
+                    ("Authorization", &format!("Bearer {t}")),
+                    ("Content-Type", "application/json"),
+                ],
+                json!({"object": "contact", "field": "email", "value": value})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .json()
+    };
+    let found = lookup(&writer, "  ada@EXAMPLE.com ");
+    assert_eq!(found["member"], "_blind");
+    assert_eq!(found["index"], sealed["_blind"]["email"], "{found}");
+    assert_ne!(
+        lookup(&writer, "bob@example.com")["index"],
+        sealed["_blind"]["email"]
+    );
+    // A caller the policy gives no read of contacts gets no index (and it is audited).
+    let intern = lookup(&token(json!({"roles": ["intern"]})), "ada@example.com");
+    assert_eq!(intern["verdict"]["code"], "ERR_POLICY_DENIED");
+    assert!(intern["index"].is_null());
     // An object without a schema has no write path.
     let mut deal = body.clone();
     deal["object"] = "deal".into();

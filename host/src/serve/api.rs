@@ -34,6 +34,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/v1/decide", post(decide))
         .route("/v1/records/seal", post(seal))
+        .route("/v1/blind-index", post(blind_index))
         .route("/v1/tokens/verify", post(verify))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -201,6 +202,8 @@ fn read_action() -> String {
 struct ServeDecider<'a> {
     service: &'a Service,
     name: String,
+    /// A lookup addresses no record: the policy's tenant field is taken as the caller's.
+    lookup: bool,
 }
 
 impl ServeDecider<'_> {
@@ -209,7 +212,18 @@ impl ServeDecider<'_> {
             Some(ObjectDecider::Plugin(p)) => p.manifest().name.clone(),
             _ => "policy".to_owned(),
         };
-        ServeDecider { service, name }
+        ServeDecider {
+            service,
+            name,
+            lookup: false,
+        }
+    }
+
+    fn for_lookup<'a>(service: &'a Service, object: &str) -> ServeDecider<'a> {
+        ServeDecider {
+            lookup: true,
+            ..Self::for_object(service, object)
+        }
     }
 }
 
@@ -219,6 +233,31 @@ impl Decider for ServeDecider<'_> {
     }
 
     fn decide(&mut self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
+        if self.lookup {
+            let tenant_field = self.service.policy.as_ref().and_then(|p| {
+                p.document()
+                    .objects
+                    .get(request.object().as_str())
+                    .and_then(|o| o.tenant_field.clone())
+            });
+            let mut addressed = request.clone();
+            if let Some(tf) = tenant_field {
+                addressed
+                    .record_mut()
+                    .insert(tf, Value::from(request.tenant().as_str()));
+            }
+            self.lookup = false;
+            let answer = self.decide(&addressed);
+            self.lookup = true;
+            // Only the verdict counts: a lookup shows no field.
+            return answer.map(|p| match p {
+                Proposal::Allow { reason, .. } => Proposal::Allow {
+                    reason,
+                    fields: Vec::new(),
+                },
+                deny => deny,
+            });
+        }
         let s = self.service;
         let Some(keyring) = s.keyrings.get(request.tenant()) else {
             return Err(DeciderFailure {
@@ -414,6 +453,123 @@ async fn seal_inner(
         &json!({
             "verdict": d.verdict,
             "record": sealed.unwrap_or_else(|| json!({})),
+            "audit": { "seq": seq },
+        }),
+    ))
+}
+
+/// `POST /v1/blind-index`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupBody {
+    #[serde(default)]
+    tenant: Option<String>,
+    object: String,
+    field: String,
+    value: String,
+    #[serde(default)]
+    subject: Option<String>,
+}
+
+/// `POST /v1/blind-index`: the blind index a CRM looks a record up by
+/// (`WHERE _blind->>'email' = $1`), by the object's schema, under the caller's tenant. A
+/// lookup is an equality oracle, so it is decided (action `read` on the object) and audited
+/// like a read: many lookups by one caller are visible in the log.
+async fn blind_index(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let r = lookup_inner(&service, &headers, body).await;
+    timed(
+        &service,
+        "/v1/blind-index",
+        started,
+        r.unwrap_or_else(|e| e),
+    )
+}
+
+async fn lookup_inner(
+    service: &Arc<Service>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Response> {
+    let token = bearer(headers)?;
+    let b: LookupBody = json_body(service, headers, body).await?;
+    let Some(schema) = service.schemas.get(&b.object) else {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            "ERR_SERVE_NO_SCHEMA",
+            &format!(
+                "no schema for object {:?} (schemas/<object>.json)",
+                b.object
+            ),
+        ));
+    };
+    let target = Target::parse(
+        b.tenant.as_deref(),
+        "read",
+        &b.object,
+        "*",
+        b.subject.as_deref(),
+    )
+    .map_err(|e| core_problem(&e))?;
+    let s = service.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        let pipeline = Pipeline {
+            keys: &s.keys,
+            options: &s.options,
+            names: &s.names,
+            issuers: &s.issuers,
+        };
+        let mut decider = ServeDecider::for_lookup(&s, target.object.as_str());
+        pipeline.decide(&token, target, now(), Map::new(), &mut decider)
+    })
+    .await
+    .map_err(|_| {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ERR_SERVE_BUSY",
+            "the decision did not complete",
+        )
+    })?
+    .map_err(|e| core_problem(&e))?;
+    let d = &decided.decision;
+    let index = match (&decided.request, d.is_allowed()) {
+        (Some(request), true) => {
+            let keyring = service.keyrings.get(request.tenant()).ok_or_else(|| {
+                problem(
+                    StatusCode::FORBIDDEN,
+                    codes::REQUEST_TENANT_UNKNOWN,
+                    "the caller's tenant is not served here",
+                )
+            })?;
+            let target = crmguard_core::RecordTarget {
+                tenant: request.tenant().clone(),
+                record: None,
+                subject: request.subject().cloned(),
+            };
+            Some(
+                keyring
+                    .record_blind_index(schema, &target, &b.field, &b.value)
+                    .map_err(|e| core_problem(&e))?
+                    .to_string(),
+            )
+        }
+        _ => None,
+    };
+    service
+        .metrics
+        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
+    let seq = service
+        .audit
+        .append(decided.event.clone())
+        .await
+        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "verdict": d.verdict,
+            "index": index,
+            "member": schema.document().index_member,
+            "field": b.field,
             "audit": { "seq": seq },
         }),
     ))
