@@ -86,6 +86,11 @@ struct Server {
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(|_| "")
+    }
+
+    /// A server whose data folder `prepare` may add to; it returns more configuration.
+    fn start_with(prepare: impl FnOnce(&Path) -> &'static str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir_all(data.join("keyrings")).unwrap();
@@ -125,6 +130,10 @@ impl Server {
              [limits]\nmax_body_bytes = 65536\n",
         )
         .unwrap();
+        let extra = prepare(&data);
+        let mut config = std::fs::read_to_string(data.join("crmguard.toml")).unwrap();
+        config.push_str(extra);
+        std::fs::write(data.join("crmguard.toml"), config).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
             .args(["serve", "--data"])
             .arg(&data)
@@ -571,4 +580,83 @@ fn writes_are_decided_then_sealed_by_schema() {
     deal["object"] = "deal".into();
     seal(&writer, &deal).problem(404, "ERR_SERVE_NO_SCHEMA");
     server.stop();
+}
+
+/// A built component (target/wasm32-wasip2/component, or CRMGUARD_COMPONENTS).
+fn component(file: &str) -> PathBuf {
+    let dir = std::env::var_os("CRMGUARD_COMPONENTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/component"),
+        PathBuf::from,
+    );
+    let path = dir.join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask components` (or `cargo xtask test`)",
+        path.display()
+    );
+    path
+}
+
+/// Objects given to policy plugins: contacts to the reference plugin (the same policy as
+/// policy.json), tickets to a hostile plugin. The plugin's answer is validated by core; a
+/// plugin that never returns is a deny with its code, audited, and the service keeps serving.
+#[test]
+fn objects_decided_by_plugins_in_their_sandbox() {
+    let mut server = Server::start_with(|data| {
+        for (file, name, world) in [
+            ("crmguard_component_crypto.wasm", "crypto", Some("crypto")),
+            ("crmguard_plugin_reference.wasm", "reference", None),
+            ("test_plugin_hostile.wasm", "hostile", None),
+        ] {
+            let path = component(file);
+            let mut args = vec!["plugin", "add", path.to_str().unwrap(), "--name", name];
+            if let Some(w) = world {
+                args.extend(["--world", w]);
+            }
+            crmguard(data, &args);
+        }
+        "[objects.contact]\nplugin = \"reference\"\n[objects.ticket]\nplugin = \"hostile\"\n"
+    });
+    let record = contact(&server.data);
+    let body = json!({"object": "contact", "record_id": "0042", "record": record});
+    let d = server
+        .decide(&token(json!({"roles": ["sales_rep"]})), &body)
+        .json();
+    assert_eq!(d["verdict"]["effect"], "allow", "{d}");
+    assert_eq!(
+        d["record"]["email"], "****@example.com",
+        "opened by the crypto component"
+    );
+    assert!(d["record"].get("national_id").is_none());
+    // Another tenant's record never reaches the plugin.
+    let mut other = body.clone();
+    other["tenant"] = "globex".into();
+    let d = server
+        .decide(&token(json!({"roles": ["admin"]})), &other)
+        .json();
+    assert_eq!(d["verdict"]["code"], "ERR_REQUEST_TENANT_MISMATCH");
+    // A plugin that loops forever overruns its deadline: a deny, and the service lives.
+    let ticket = json!({"action": "loop", "object": "ticket", "record_id": "t-1",
+        "record": {"id": "t-1", "tenant_id": "acme"}});
+    let d = server
+        .decide(&token(json!({"roles": ["admin"]})), &ticket)
+        .json();
+    assert_eq!(d["verdict"]["code"], "ERR_PLUGIN_TIMEOUT", "{d}");
+    assert_eq!(d["record"], json!({}));
+    assert_eq!(server.call("GET", "/healthz", &[], b"").status, 200);
+    let m = server.call("GET", "/metrics", &[], b"").body;
+    assert!(
+        m.contains("crmguard_decisions_total{outcome=\"deny\",code=\"ERR_PLUGIN_TIMEOUT\"} 1"),
+        "{m}"
+    );
+    let data = server.stop();
+    let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    assert!(
+        log.contains("reference: "),
+        "the plugin is named as the decider"
+    );
+    assert!(
+        log.contains("hostile: ERR_PLUGIN_TIMEOUT"),
+        "the failure is audited"
+    );
 }
