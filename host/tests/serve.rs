@@ -127,7 +127,7 @@ impl Server {
         std::fs::write(
             data.join("crmguard.toml"),
             "[tokens]\nissuers = [\"https://idp.test\"]\naudiences = [\"crm-api\"]\n\
-             [limits]\nmax_body_bytes = 65536\n",
+             [limits]\nmax_body_bytes = 65536\nheader_read_timeout_ms = 500\n",
         )
         .unwrap();
         let extra = prepare(&data);
@@ -659,4 +659,29 @@ fn objects_decided_by_plugins_in_their_sandbox() {
         log.contains("hostile: ERR_PLUGIN_TIMEOUT"),
         "the failure is audited"
     );
+}
+
+/// A client that trickles its headers (slowloris) is cut off after the header-read timeout
+/// instead of holding a connection forever; others are served meanwhile.
+#[test]
+fn a_client_that_never_finishes_its_headers_is_dropped() {
+    let mut server = Server::start();
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
+        .unwrap();
+    // Longer than the 500 ms timeout configured for tests; well short of "forever".
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(server.call("GET", "/healthz", &[], b"").status, 200);
+    let mut got = Vec::new();
+    match slow.read_to_end(&mut got) {
+        // Closed, with a 408 or without a word.
+        Ok(_) => assert!(
+            got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        ),
+        Err(e) => panic!("the connection was still open after 10 s: {e}"),
+    }
+    server.stop();
 }

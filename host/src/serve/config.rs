@@ -113,14 +113,30 @@ pub(crate) struct Limits {
     /// The largest request body, bytes.
     #[serde(default = "default_body")]
     pub(crate) max_body_bytes: usize,
+    /// How long a client may take to send a request's headers (slowloris), milliseconds.
+    #[serde(default = "default_header_timeout")]
+    pub(crate) header_read_timeout_ms: u64,
+    /// Connections open at once; more are closed as they arrive.
+    #[serde(default = "default_connections")]
+    pub(crate) max_connections: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: default_body(),
+            header_read_timeout_ms: default_header_timeout(),
+            max_connections: default_connections(),
         }
     }
+}
+
+fn default_header_timeout() -> u64 {
+    10_000
+}
+
+fn default_connections() -> usize {
+    1024
 }
 
 fn default_body() -> usize {

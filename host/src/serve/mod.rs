@@ -334,16 +334,78 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
         println!("crmguard serve: listening on http://{bound}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        axum::serve(listener, api::router(service))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| Failure::io("serving", e))
+        accept_loop(listener, api::router(service), &cfg.limits).await;
+        Ok::<(), Failure>(())
     })?;
     // Every request handle is gone: the writer drains, checkpoints and closes the log.
     drop(runtime);
     let _ = audit_thread.join();
     eprintln!("crmguard serve: stopped; audit log closed");
     Ok(())
+}
+
+/// Accepts connections until SIGINT/SIGTERM: HTTP/1.1 and h2c on each, headers within the
+/// read timeout (a client trickling them is dropped), at most `max_connections` at once.
+/// Then stops accepting and lets open connections finish (at most 10 s).
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: &config::Limits,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_millis(
+            limits.header_read_timeout_ms,
+        ));
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of descriptors and the like: back off instead of spinning.
+                        eprintln!("crmguard serve: accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let conn = builder
+                    .serve_connection_with_upgrades(
+                        TokioIo::new(stream),
+                        TowerToHyperService::new(app.clone()),
+                    )
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {},
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            eprintln!("crmguard serve: connections still open after 10 s; closing them");
+        }
+    }
 }
 
 async fn shutdown() {
