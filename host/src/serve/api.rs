@@ -30,6 +30,30 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 type Shared = State<Arc<Service>>;
 
+/// The service's own codes (docs/SERVE.md), besides core's.
+pub(crate) mod serve_codes {
+    /// No `Authorization: Bearer` token (401).
+    pub(crate) const BEARER: &str = "ERR_HTTP_BEARER";
+    /// The body is not `application/json` (415).
+    pub(crate) const MEDIA_TYPE: &str = "ERR_HTTP_MEDIA_TYPE";
+    /// The body is over the configured bound (413).
+    pub(crate) const BODY_TOO_LARGE: &str = "ERR_HTTP_BODY_TOO_LARGE";
+    /// The body is not the expected JSON, or names a member twice (400).
+    pub(crate) const BODY: &str = "ERR_HTTP_BODY";
+    /// The decision task did not complete (503).
+    pub(crate) const BUSY: &str = "ERR_SERVE_BUSY";
+    /// The decision could not be made durable, so it is not answered (503).
+    pub(crate) const AUDIT_UNAVAILABLE: &str = "ERR_AUDIT_UNAVAILABLE";
+    /// The object has no record schema: no write path or lookup (404).
+    pub(crate) const NO_SCHEMA: &str = "ERR_SERVE_NO_SCHEMA";
+    /// No such endpoint (404).
+    pub(crate) const NOT_FOUND: &str = "ERR_HTTP_NOT_FOUND";
+    /// The endpoint does not take this method (405).
+    pub(crate) const METHOD: &str = "ERR_HTTP_METHOD";
+    /// The configuration or data folder is not usable (at start).
+    pub(crate) const CONFIG: &str = "ERR_SERVE_CONFIG";
+}
+
 pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/v1/decide", post(decide))
@@ -110,7 +134,7 @@ fn bearer(headers: &HeaderMap) -> Result<String, Response> {
     let missing = || {
         problem(
             StatusCode::UNAUTHORIZED,
-            "ERR_HTTP_BEARER",
+            serve_codes::BEARER,
             "an Authorization: Bearer token is required",
         )
     };
@@ -139,7 +163,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     if !json {
         return Err(problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "ERR_HTTP_MEDIA_TYPE",
+            serve_codes::MEDIA_TYPE,
             "the body must be application/json",
         ));
     }
@@ -148,7 +172,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
         .map_err(|_| {
             problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "ERR_HTTP_BODY_TOO_LARGE",
+                serve_codes::BODY_TOO_LARGE,
                 &format!("the body is over {} bytes", service.max_body),
             )
         })?;
@@ -156,14 +180,14 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     let value = crmguard_core::request::parse_json_strict(&bytes).ok_or_else(|| {
         problem(
             StatusCode::BAD_REQUEST,
-            "ERR_HTTP_BODY",
+            serve_codes::BODY,
             "the body is not JSON, or names a member twice",
         )
     })?;
     serde_json::from_value(value).map_err(|e| {
         problem(
             StatusCode::BAD_REQUEST,
-            "ERR_HTTP_BODY",
+            serve_codes::BODY,
             &format!("the body is not the expected JSON: {e}"),
         )
     })
@@ -324,7 +348,7 @@ async fn decide_inner(
     .map_err(|_| {
         problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "ERR_SERVE_BUSY",
+            serve_codes::BUSY,
             "the decision did not complete",
         )
     })?
@@ -338,7 +362,13 @@ async fn decide_inner(
         .audit
         .append(decided.event.clone())
         .await
-        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+        .map_err(|e| {
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serve_codes::AUDIT_UNAVAILABLE,
+                &e,
+            )
+        })?;
     let mut out = serde_json::to_value(d).unwrap_or(Value::Null);
     out["audit"] = json!({ "seq": seq });
     Ok(json_response(StatusCode::OK, &out))
@@ -380,7 +410,7 @@ async fn seal_inner(
     let Some(schema) = service.schemas.get(&b.object) else {
         return Err(problem(
             StatusCode::NOT_FOUND,
-            "ERR_SERVE_NO_SCHEMA",
+            serve_codes::NO_SCHEMA,
             &format!(
                 "no schema for object {:?} (schemas/<object>.json)",
                 b.object
@@ -411,7 +441,7 @@ async fn seal_inner(
     .map_err(|_| {
         problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "ERR_SERVE_BUSY",
+            serve_codes::BUSY,
             "the decision did not complete",
         )
     })?
@@ -447,7 +477,13 @@ async fn seal_inner(
         .audit
         .append(decided.event.clone())
         .await
-        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+        .map_err(|e| {
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serve_codes::AUDIT_UNAVAILABLE,
+                &e,
+            )
+        })?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -496,7 +532,7 @@ async fn lookup_inner(
     let Some(schema) = service.schemas.get(&b.object) else {
         return Err(problem(
             StatusCode::NOT_FOUND,
-            "ERR_SERVE_NO_SCHEMA",
+            serve_codes::NO_SCHEMA,
             &format!(
                 "no schema for object {:?} (schemas/<object>.json)",
                 b.object
@@ -526,7 +562,7 @@ async fn lookup_inner(
     .map_err(|_| {
         problem(
             StatusCode::SERVICE_UNAVAILABLE,
-            "ERR_SERVE_BUSY",
+            serve_codes::BUSY,
             "the decision did not complete",
         )
     })?
@@ -562,7 +598,13 @@ async fn lookup_inner(
         .audit
         .append(decided.event.clone())
         .await
-        .map_err(|e| problem(StatusCode::SERVICE_UNAVAILABLE, "ERR_AUDIT_UNAVAILABLE", &e))?;
+        .map_err(|e| {
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serve_codes::AUDIT_UNAVAILABLE,
+                &e,
+            )
+        })?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -637,7 +679,7 @@ async fn openapi() -> Response {
 async fn not_found() -> Response {
     problem(
         StatusCode::NOT_FOUND,
-        "ERR_HTTP_NOT_FOUND",
+        serve_codes::NOT_FOUND,
         "no such endpoint",
     )
 }
@@ -645,7 +687,7 @@ async fn not_found() -> Response {
 async fn method_not_allowed() -> Response {
     problem(
         StatusCode::METHOD_NOT_ALLOWED,
-        "ERR_HTTP_METHOD",
+        serve_codes::METHOD,
         "this endpoint does not take this method",
     )
 }

@@ -153,7 +153,7 @@ impl Config {
         };
         toml::from_str(&text).map_err(|e| {
             Failure::new(
-                "ERR_SERVE_CONFIG",
+                super::api::serve_codes::CONFIG,
                 format!("{}: {}", path.display(), e.message()),
             )
         })

@@ -83,7 +83,7 @@ pub(crate) struct Service {
 }
 
 fn serve_error(message: String) -> Failure {
-    Failure::new("ERR_SERVE_CONFIG", message)
+    Failure::new(api::serve_codes::CONFIG, message)
 }
 
 fn read(path: &std::path::Path) -> Result<String, Failure> {
