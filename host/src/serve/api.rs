@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crmguard_core::request::AccessRequest;
 use crmguard_core::request::{
-    Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
+    Decided, Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
 };
-use crmguard_core::{Principal, SystemEntropy, UnixTime, codes};
+use crmguard_core::{Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
 use crmguard_host::PluginDecider;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -257,31 +257,40 @@ impl Decider for ServeDecider<'_> {
     }
 
     fn decide(&mut self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
-        if self.lookup {
-            let tenant_field = self.service.policy.as_ref().and_then(|p| {
-                p.document()
-                    .objects
-                    .get(request.object().as_str())
-                    .and_then(|o| o.tenant_field.clone())
-            });
-            let mut addressed = request.clone();
-            if let Some(tf) = tenant_field {
-                addressed
-                    .record_mut()
-                    .insert(tf, Value::from(request.tenant().as_str()));
-            }
-            self.lookup = false;
-            let answer = self.decide(&addressed);
-            self.lookup = true;
-            // Only the verdict counts: a lookup shows no field.
-            return answer.map(|p| match p {
-                Proposal::Allow { reason, .. } => Proposal::Allow {
-                    reason,
-                    fields: Vec::new(),
-                },
-                deny => deny,
-            });
+        if !self.lookup {
+            return self.decide_record(request);
         }
+        // A lookup addresses no record: the policy's tenant-field check is met by the
+        // caller's own tenant, and only the verdict counts (a lookup shows no field).
+        let tenant_field = self.service.policy.as_ref().and_then(|p| {
+            p.document()
+                .objects
+                .get(request.object().as_str())
+                .and_then(|o| o.tenant_field.clone())
+        });
+        let mut addressed = request.clone();
+        if let Some(tf) = tenant_field {
+            addressed
+                .record_mut()
+                .insert(tf, Value::from(request.tenant().as_str()));
+        }
+        self.decide_record(&addressed).map(|p| match p {
+            Proposal::Allow { reason, .. } => Proposal::Allow {
+                reason,
+                fields: Vec::new(),
+            },
+            deny => deny,
+        })
+    }
+
+    fn invalid_answer_code(&self) -> &'static str {
+        PluginDecider::INVALID_ANSWER
+    }
+}
+
+impl ServeDecider<'_> {
+    /// The object's plugin, or the native policy through the tenant's keyring.
+    fn decide_record(&self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
         let s = self.service;
         let Some(keyring) = s.keyrings.get(request.tenant()) else {
             return Err(DeciderFailure {
@@ -305,10 +314,86 @@ impl Decider for ServeDecider<'_> {
             }
         }
     }
+}
 
-    fn invalid_answer_code(&self) -> &'static str {
-        PluginDecider::INVALID_ANSWER
-    }
+/// Steps 1 to 5 of the pipeline for `target`, off the reactor (the decider may run a plugin:
+/// CPU-bound, bounded by its deadline). `lookup`: no record is addressed.
+async fn run_pipeline(
+    service: &Arc<Service>,
+    token: String,
+    target: Target,
+    record: Map<String, Value>,
+    lookup: bool,
+) -> Result<Decided, Response> {
+    let s = service.clone();
+    tokio::task::spawn_blocking(move || {
+        let pipeline = Pipeline {
+            keys: &s.keys,
+            options: &s.options,
+            names: &s.names,
+            issuers: &s.issuers,
+        };
+        let object = target.object.as_str().to_owned();
+        let mut decider = if lookup {
+            ServeDecider::for_lookup(&s, &object)
+        } else {
+            ServeDecider::for_object(&s, &object)
+        };
+        pipeline.decide(&token, target, now(), record, &mut decider)
+    })
+    .await
+    .map_err(|_| {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serve_codes::BUSY,
+            "the decision did not complete",
+        )
+    })?
+    .map_err(|e| core_problem(&e))
+}
+
+/// Counts the decision and makes its audit record durable: not durable, not answered.
+async fn audit_decision(service: &Service, decided: &Decided) -> Result<u64, Response> {
+    let d = &decided.decision;
+    service
+        .metrics
+        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
+    service
+        .audit
+        .append(decided.event.clone())
+        .await
+        .map_err(|e| {
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serve_codes::AUDIT_UNAVAILABLE,
+                &e,
+            )
+        })
+}
+
+/// The record schema of `object` (the write path and lookups need one).
+fn schema_of<'a>(service: &'a Service, object: &str) -> Result<&'a RecordSchema, Response> {
+    service.schemas.get(object).ok_or_else(|| {
+        problem(
+            StatusCode::NOT_FOUND,
+            serve_codes::NO_SCHEMA,
+            &format!("no schema for object {object:?} (schemas/<object>.json)"),
+        )
+    })
+}
+
+/// The keyring of the bound request's tenant (the caller's own).
+fn tenant_keyring<'a>(
+    service: &'a Service,
+    request: &AccessRequest,
+) -> Result<&'a Keyring, Response> {
+    service.keyrings.get(request.tenant()).ok_or_else(|| {
+        problem(
+            StatusCode::FORBIDDEN,
+            codes::REQUEST_TENANT_UNKNOWN,
+            "the caller's tenant is not served here",
+        )
+    })
 }
 
 async fn decide(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
@@ -332,43 +417,9 @@ async fn decide_inner(
         b.subject.as_deref(),
     )
     .map_err(|e| core_problem(&e))?;
-    // The pipeline may run a plugin (CPU-bound, bounded by its deadline): off the reactor.
-    let s = service.clone();
-    let decided = tokio::task::spawn_blocking(move || {
-        let pipeline = Pipeline {
-            keys: &s.keys,
-            options: &s.options,
-            names: &s.names,
-            issuers: &s.issuers,
-        };
-        let mut decider = ServeDecider::for_object(&s, target.object.as_str());
-        pipeline.decide(&token, target, now(), b.record, &mut decider)
-    })
-    .await
-    .map_err(|_| {
-        problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serve_codes::BUSY,
-            "the decision did not complete",
-        )
-    })?
-    .map_err(|e| core_problem(&e))?;
+    let decided = run_pipeline(service, token, target, b.record, false).await?;
     let d = &decided.decision;
-    service
-        .metrics
-        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
-    // Audit before answer: not durable, not answered.
-    let seq = service
-        .audit
-        .append(decided.event.clone())
-        .await
-        .map_err(|e| {
-            problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serve_codes::AUDIT_UNAVAILABLE,
-                &e,
-            )
-        })?;
+    let seq = audit_decision(service, &decided).await?;
     let mut out = serde_json::to_value(d).unwrap_or(Value::Null);
     out["audit"] = json!({ "seq": seq });
     Ok(json_response(StatusCode::OK, &out))
@@ -407,16 +458,7 @@ async fn seal_inner(
             "the write path takes action create or update",
         ));
     }
-    let Some(schema) = service.schemas.get(&b.object) else {
-        return Err(problem(
-            StatusCode::NOT_FOUND,
-            serve_codes::NO_SCHEMA,
-            &format!(
-                "no schema for object {:?} (schemas/<object>.json)",
-                b.object
-            ),
-        ));
-    };
+    let schema = schema_of(service, &b.object)?;
     let target = Target::parse(
         b.tenant.as_deref(),
         &b.action,
@@ -426,37 +468,12 @@ async fn seal_inner(
     )
     .map_err(|e| core_problem(&e))?;
     let record = Value::Object(b.record.clone());
-    let s = service.clone();
-    let decided = tokio::task::spawn_blocking(move || {
-        let pipeline = Pipeline {
-            keys: &s.keys,
-            options: &s.options,
-            names: &s.names,
-            issuers: &s.issuers,
-        };
-        let mut decider = ServeDecider::for_object(&s, target.object.as_str());
-        pipeline.decide(&token, target, now(), b.record, &mut decider)
-    })
-    .await
-    .map_err(|_| {
-        problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serve_codes::BUSY,
-            "the decision did not complete",
-        )
-    })?
-    .map_err(|e| core_problem(&e))?;
+    let decided = run_pipeline(service, token, target, b.record, false).await?;
     let d = &decided.decision;
     // Sealed only when allowed, and only for the request as bound (the caller's tenant).
     let sealed = match (&decided.request, d.is_allowed()) {
         (Some(request), true) => {
-            let keyring = service.keyrings.get(request.tenant()).ok_or_else(|| {
-                problem(
-                    StatusCode::FORBIDDEN,
-                    codes::REQUEST_TENANT_UNKNOWN,
-                    "the caller's tenant is not served here",
-                )
-            })?;
+            let keyring = tenant_keyring(service, request)?;
             let target = crmguard_core::RecordTarget {
                 tenant: request.tenant().clone(),
                 record: Some(request.record_id().clone()),
@@ -470,20 +487,7 @@ async fn seal_inner(
         }
         _ => None,
     };
-    service
-        .metrics
-        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
-    let seq = service
-        .audit
-        .append(decided.event.clone())
-        .await
-        .map_err(|e| {
-            problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serve_codes::AUDIT_UNAVAILABLE,
-                &e,
-            )
-        })?;
+    let seq = audit_decision(service, &decided).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -529,16 +533,7 @@ async fn lookup_inner(
 ) -> Result<Response, Response> {
     let token = bearer(headers)?;
     let b: LookupBody = json_body(service, headers, body).await?;
-    let Some(schema) = service.schemas.get(&b.object) else {
-        return Err(problem(
-            StatusCode::NOT_FOUND,
-            serve_codes::NO_SCHEMA,
-            &format!(
-                "no schema for object {:?} (schemas/<object>.json)",
-                b.object
-            ),
-        ));
-    };
+    let schema = schema_of(service, &b.object)?;
     let target = Target::parse(
         b.tenant.as_deref(),
         "read",
@@ -547,36 +542,11 @@ async fn lookup_inner(
         b.subject.as_deref(),
     )
     .map_err(|e| core_problem(&e))?;
-    let s = service.clone();
-    let decided = tokio::task::spawn_blocking(move || {
-        let pipeline = Pipeline {
-            keys: &s.keys,
-            options: &s.options,
-            names: &s.names,
-            issuers: &s.issuers,
-        };
-        let mut decider = ServeDecider::for_lookup(&s, target.object.as_str());
-        pipeline.decide(&token, target, now(), Map::new(), &mut decider)
-    })
-    .await
-    .map_err(|_| {
-        problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            serve_codes::BUSY,
-            "the decision did not complete",
-        )
-    })?
-    .map_err(|e| core_problem(&e))?;
+    let decided = run_pipeline(service, token, target, Map::new(), true).await?;
     let d = &decided.decision;
     let index = match (&decided.request, d.is_allowed()) {
         (Some(request), true) => {
-            let keyring = service.keyrings.get(request.tenant()).ok_or_else(|| {
-                problem(
-                    StatusCode::FORBIDDEN,
-                    codes::REQUEST_TENANT_UNKNOWN,
-                    "the caller's tenant is not served here",
-                )
-            })?;
+            let keyring = tenant_keyring(service, request)?;
             let target = crmguard_core::RecordTarget {
                 tenant: request.tenant().clone(),
                 record: None,
@@ -591,20 +561,7 @@ async fn lookup_inner(
         }
         _ => None,
     };
-    service
-        .metrics
-        .decision(if d.is_allowed() { "allow" } else { "deny" }, d.code());
-    let seq = service
-        .audit
-        .append(decided.event.clone())
-        .await
-        .map_err(|e| {
-            problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serve_codes::AUDIT_UNAVAILABLE,
-                &e,
-            )
-        })?;
+    let seq = audit_decision(service, &decided).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
