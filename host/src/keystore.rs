@@ -150,11 +150,9 @@ fn state_error(path: &Path, why: &str) -> Failure {
 
 impl KeyringOpts {
     fn state_path(&self) -> PathBuf {
-        self.keyring_state.clone().unwrap_or_else(|| {
-            let mut s = self.keyring.as_os_str().to_owned();
-            s.push(".state");
-            PathBuf::from(s)
-        })
+        self.keyring_state
+            .clone()
+            .unwrap_or_else(|| default_state_path(&self.keyring))
     }
 
     /// The recorded expectation; none when no state file exists yet.
@@ -179,16 +177,28 @@ impl KeyringOpts {
 
     /// Records `keyring`'s identity and generation.
     fn write_state(&self, keyring: &Keyring) -> Result<(), Failure> {
-        let expected = keyring.expectation();
-        let state = KeyringState {
-            version: 1,
-            keyring_id: expected.id.to_hex(),
-            min_generation: expected.min_generation,
-        };
-        let text = serde_json::to_string(&state)
-            .map_err(|e| Failure::new("ERR_IO", format!("keyring state: {e}")))?;
-        write_atomically(&self.state_path(), format!("{text}\n").as_bytes(), false)
+        write_state(&self.state_path(), keyring)
     }
+}
+
+/// `<keyring>.state`, where a keyring's state is kept unless `--keyring-state` says otherwise.
+pub(crate) fn default_state_path(keyring: &Path) -> PathBuf {
+    let mut s = keyring.as_os_str().to_owned();
+    s.push(".state");
+    PathBuf::from(s)
+}
+
+/// Records `keyring`'s identity and generation at `path`.
+pub(crate) fn write_state(path: &Path, keyring: &Keyring) -> Result<(), Failure> {
+    let expected = keyring.expectation();
+    let state = KeyringState {
+        version: 1,
+        keyring_id: expected.id.to_hex(),
+        min_generation: expected.min_generation,
+    };
+    let text = serde_json::to_string(&state)
+        .map_err(|e| Failure::new("ERR_IO", format!("keyring state: {e}")))?;
+    write_atomically(path, format!("{text}\n").as_bytes(), false)
 }
 
 impl LoadedKeyring {

@@ -136,15 +136,7 @@ fn new(
     };
     write_atomically(out, text.as_bytes(), true)?;
     // The new keyring is what `<out>.state` expects from now on (see --keyring-state).
-    let expected = keyring.expectation();
-    let state = format!(
-        "{{\"keyring_id\":\"{}\",\"min_generation\":{},\"version\":1}}\n",
-        expected.id.to_hex(),
-        expected.min_generation
-    );
-    let mut state_path = out.as_os_str().to_owned();
-    state_path.push(".state");
-    write_atomically(std::path::Path::new(&state_path), state.as_bytes(), false)?;
+    crate::keystore::write_state(&crate::keystore::default_state_path(out), &keyring)?;
     println!(
         "created keyring {} (primary key {})",
         out.display(),

@@ -194,10 +194,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
 }
 
 fn now() -> UnixTime {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    UnixTime::from_millis(ms).unwrap_or(UnixTime::EPOCH)
+    UnixTime::from_millis(crate::commands::audit::now_ms()).unwrap_or(UnixTime::EPOCH)
 }
 
 /// `POST /v1/decide`.

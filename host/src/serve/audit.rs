@@ -12,6 +12,7 @@ use crmguard_host::audit_log::{AuditLog, AuditLogError};
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
+use crate::commands::audit::now_ms;
 
 /// The most events made durable by one commit.
 const MAX_BATCH: usize = 512;
@@ -25,12 +26,6 @@ struct Job {
 #[derive(Clone)]
 pub(crate) struct AuditWriter {
     jobs: mpsc::Sender<Job>,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl AuditWriter {
