@@ -38,6 +38,9 @@ pub enum Durability {
         /// Commit once the oldest pending record has waited this long.
         max_delay: Duration,
     },
+    /// Only [`AuditLog::commit`] makes records durable: for a writer that batches on its own
+    /// (`crmguard serve` commits once per batch of waiting requests).
+    Explicit,
 }
 
 /// How a log is opened and written.
@@ -431,6 +434,7 @@ impl AuditLog {
         }
         let due = match self.options.durability {
             Durability::PerRecord => true,
+            Durability::Explicit => false,
             Durability::Group {
                 max_records,
                 max_delay,
@@ -469,12 +473,14 @@ impl AuditLog {
         Ok(self.durable_size)
     }
 
-    /// How long until the oldest pending record must be committed (`None`: nothing pending).
+    /// How long until the oldest pending record must be committed (`None`: nothing pending, or
+    /// [`Durability::Explicit`]).
     pub fn commit_deadline(&self) -> Option<Duration> {
         let since = self.pending_since?;
         let delay = match self.options.durability {
             Durability::PerRecord => Duration::ZERO,
             Durability::Group { max_delay, .. } => max_delay,
+            Durability::Explicit => return None,
         };
         Some(delay.saturating_sub(since.elapsed()))
     }

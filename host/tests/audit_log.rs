@@ -203,3 +203,21 @@ fn tampering_and_truncation_stop_the_writer() {
     let err = AuditLog::open(&p, key(), options(Durability::PerRecord)).unwrap_err();
     assert_eq!(err.code(), "ERR_AUDIT_TRUNCATED");
 }
+
+#[test]
+fn explicit_durability_commits_only_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.jsonl");
+    let mut opts = options(Durability::Explicit);
+    opts.checkpoint_every = None;
+    let (mut log, _) = AuditLog::open(&p, key(), opts).unwrap();
+    for i in 0..100 {
+        assert_eq!(log.append(&event(i), 1).unwrap().durable_size, 0);
+    }
+    assert!(log.commit_deadline().is_none(), "no deadline: the caller decides");
+    assert_eq!(log.commit_if_due(1).unwrap(), 0);
+    assert_eq!(std::fs::read_to_string(&p).unwrap_or_default().lines().count(), 0);
+    assert_eq!(log.commit(1).unwrap(), 100);
+    drop(log);
+    assert_eq!(verify(&p), Ok(100));
+}

@@ -5,7 +5,7 @@
 //! unrecorded decision is never acted on.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crmguard_core::AuditEvent;
 use crmguard_host::audit_log::{AuditLog, AuditLogError};
@@ -84,13 +84,5 @@ fn writer(mut log: AuditLog, rx: &mpsc::Receiver<Job>, metrics: &Metrics) {
     }
     if let Err(e) = log.close(now_ms()) {
         eprintln!("crmguard serve: closing the audit log: {e}");
-    }
-}
-
-/// Group commit in the log itself is off: the writer commits once per batch.
-pub(crate) fn durability() -> crmguard_host::audit_log::Durability {
-    crmguard_host::audit_log::Durability::Group {
-        max_records: usize::MAX,
-        max_delay: Duration::from_secs(3600),
     }
 }

@@ -286,7 +286,8 @@ impl ServeOpts {
         let mut id = [0u8; 8];
         getrandom_fill(&mut id)?;
         let options = LogOptions {
-            durability: audit::durability(),
+            // The writer thread commits once per batch; the log itself never does.
+            durability: crmguard_host::audit_log::Durability::Explicit,
             checkpoint_every: Some(1000),
             rotate_bytes: None,
             record,
