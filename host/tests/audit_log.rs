@@ -214,9 +214,18 @@ fn explicit_durability_commits_only_when_told() {
     for i in 0..100 {
         assert_eq!(log.append(&event(i), 1).unwrap().durable_size, 0);
     }
-    assert!(log.commit_deadline().is_none(), "no deadline: the caller decides");
+    assert!(
+        log.commit_deadline().is_none(),
+        "no deadline: the caller decides"
+    );
     assert_eq!(log.commit_if_due(1).unwrap(), 0);
-    assert_eq!(std::fs::read_to_string(&p).unwrap_or_default().lines().count(), 0);
+    assert_eq!(
+        std::fs::read_to_string(&p)
+            .unwrap_or_default()
+            .lines()
+            .count(),
+        0
+    );
     assert_eq!(log.commit(1).unwrap(), 100);
     drop(log);
     assert_eq!(verify(&p), Ok(100));

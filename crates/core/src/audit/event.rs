@@ -234,14 +234,7 @@ impl AuditEvent {
         names: &crate::ClaimNames,
         request_id: Option<String>,
     ) -> Self {
-        use crate::{Action, FieldVisibility};
-        let activity = match decision.action {
-            Action::Read => Activity::Read,
-            Action::Create => Activity::Create,
-            Action::Update => Activity::Update,
-            Action::Delete => Activity::Delete,
-            Action::Export => Activity::Other,
-        };
+        let activity = Activity::of_action(action_name(decision.action));
         // The roles the policy itself read: its document names the claim.
         let roles = crate::claim_names(claims.claims(), &names.roles)
             .into_iter()
@@ -252,12 +245,7 @@ impl AuditEvent {
             .iter()
             .map(|(name, visibility)| EventField {
                 name: name.clone(),
-                action: match visibility {
-                    FieldVisibility::Clear => AuditFieldAction::Pass,
-                    FieldVisibility::Mask { .. } => AuditFieldAction::Mask,
-                    FieldVisibility::Sealed => AuditFieldAction::Encrypt,
-                    FieldVisibility::Hidden => AuditFieldAction::Drop,
-                },
+                action: visibility.treatment().0.into(),
             })
             .collect();
         Self {
@@ -291,6 +279,20 @@ impl AuditEvent {
                 },
                 reason: Some(decision.reason.to_string()),
             },
+        }
+    }
+}
+
+impl Activity {
+    /// The API activity of a request's action: `read`, `create`, `update`, `delete`, and
+    /// [`Activity::Other`] for anything else (`export`, a deployment's own verbs).
+    pub fn of_action(action: &str) -> Self {
+        match action {
+            "read" => Activity::Read,
+            "create" => Activity::Create,
+            "update" => Activity::Update,
+            "delete" => Activity::Delete,
+            _ => Activity::Other,
         }
     }
 }

@@ -229,13 +229,7 @@ impl AccessDecision {
     /// (names only, never values), allow or deny with the reason. A deny lists no field.
     pub fn audit_event(&self, request: &AccessRequest, decided_by: &str) -> AuditEvent {
         let action = request.action().as_str();
-        let activity = match action {
-            "read" => Activity::Read,
-            "create" => Activity::Create,
-            "update" => Activity::Update,
-            "delete" => Activity::Delete,
-            _ => Activity::Other,
-        };
+        let activity = Activity::of_action(action);
         let fields = self
             .actions
             .iter()
