@@ -60,3 +60,9 @@ impl From<crmguard_core::AuditError> for Failure {
 }
 
 pub(crate) type CmdResult = Result<(), Failure>;
+
+impl From<crmguard_store::StoreError> for Failure {
+    fn from(e: crmguard_store::StoreError) -> Self {
+        Self::new(e.code, e.message)
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crmguard_core::{Anchor, AuditHash, AuditSigningKey, AuditVerifyingKey, RecordOptions};
-use crmguard_host::audit_log::{AuditLog, Durability, LogOptions, read_head, verify_log};
+use crmguard_store::audit_log::{AuditLog, Durability, LogOptions, read_head, verify_log};
 
 const BIN: &str = env!("CARGO_BIN_EXE_crmguard");
 

@@ -1,5 +1,5 @@
 //! `crmguard audit ...`: append events to a durable log, verify it, prove and check inclusion
-//! and consistency. Only translation: the log is `crmguard_host::audit_log`, the rules are in
+//! and consistency. Only translation: the log is `crmguard_store::audit_log`, the rules are in
 //! crmguard-core.
 
 use clap::{Subcommand, ValueEnum};
@@ -12,7 +12,7 @@ use crmguard_core::{
     Anchor, AuditEvent, AuditRecord, AuditSigningKey, AuditVerifyingKey, Checkpoint,
     ConsistencyProof, InclusionProof, ProofDocument, RecordOptions, SystemEntropy, parse_proof,
 };
-use crmguard_host::audit_log::{
+use crmguard_store::audit_log::{
     AuditLog, AuditLogError, Durability, LogOptions, read_head, verify_log,
 };
 
@@ -284,7 +284,7 @@ fn append_event(log: &Path, key_path: &Path, event: &AuditEvent) -> Result<u64, 
         trusted_keys: Vec::new(),
         new_log_id: random_log_id()?,
     };
-    let (appended, _) = crmguard_host::audit_log::append_one(log, key, options, event, now_ms())
+    let (appended, _) = crmguard_store::audit_log::append_one(log, key, options, event, now_ms())
         .map_err(log_failure)?;
     Ok(appended.seq)
 }
@@ -463,7 +463,7 @@ fn prove(
 
 /// Reads the log's lines (all segments, then the active file) until `f` returns `Some`.
 fn scan<T>(log: &Path, mut f: impl FnMut(&str) -> Option<T>) -> Result<Option<T>, Failure> {
-    for file in crmguard_host::audit_log::log_files(log).map_err(log_failure)? {
+    for file in crmguard_store::audit_log::log_files(log).map_err(log_failure)? {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

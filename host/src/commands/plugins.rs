@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand, ValueEnum};
 use crmguard_core::request::{Decider, DeciderFailure, Pipeline, Proposal, Target};
 use crmguard_core::{ClaimNames, Key256, TenantId, TenantIssuers, UnixTime};
-use crmguard_host::{
+use crmguard_runtime::{
     AccessRequest, ArtifactCache, CacheKey, Capability, HostConfig, LogLine, Manifest, Outcome,
     PluginDecider, PluginError, PluginHost, PluginsDir, Services, TenantKeyrings, World,
 };
@@ -275,7 +275,7 @@ struct RunRequest {
 }
 
 fn request_error(message: String) -> Failure {
-    Failure::new(crmguard_host::plugin_codes::REQUEST, message)
+    Failure::new(crmguard_runtime::codes::REQUEST, message)
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, Failure> {
@@ -437,7 +437,7 @@ impl Decider for RunDecider<'_> {
 fn optional(m: Result<Manifest, PluginError>) -> Result<Option<Manifest>, Failure> {
     match m {
         Ok(m) => Ok(Some(m)),
-        Err(e) if e.code == crmguard_host::plugin_codes::NOT_FOUND => Ok(None),
+        Err(e) if e.code == crmguard_runtime::codes::NOT_FOUND => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

@@ -19,7 +19,7 @@ use crmguard_core::request::{
     Decided, Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
 };
 use crmguard_core::{Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
-use crmguard_host::PluginDecider;
+use crmguard_runtime::PluginDecider;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

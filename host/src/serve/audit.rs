@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crmguard_core::AuditEvent;
-use crmguard_host::audit_log::{AuditLog, AuditLogError};
+use crmguard_store::audit_log::{AuditLog, AuditLogError};
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;

@@ -28,8 +28,10 @@ use crmguard_core::{
     ClaimNames, KeySet, Keyring, Policy, RecordSchema, TenantId, TenantIssuers, TokenType,
     VerificationOptions, Waivers,
 };
-use crmguard_host::audit_log::{AuditLog, LogOptions};
-use crmguard_host::{HostConfig, Plugin, PluginHost, PluginsDir, Services, TenantKeyrings, World};
+use crmguard_runtime::{
+    HostConfig, Plugin, PluginHost, PluginsDir, Services, TenantKeyrings, World,
+};
+use crmguard_store::audit_log::{AuditLog, LogOptions};
 
 use crate::failure::{CmdResult, Failure};
 use crate::keystore::KeyringOpts;
@@ -287,7 +289,7 @@ impl ServeOpts {
         getrandom_fill(&mut id)?;
         let options = LogOptions {
             // The writer thread commits once per batch; the log itself never does.
-            durability: crmguard_host::audit_log::Durability::Explicit,
+            durability: crmguard_store::audit_log::Durability::Explicit,
             checkpoint_every: Some(1000),
             rotate_bytes: None,
             record,

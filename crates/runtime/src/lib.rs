@@ -1,9 +1,8 @@
-//! # crmguard-host
+//! # crmguard-runtime
 //!
-//! What the `crmguard` CLI runs on that needs the operating system: the durable audit log
-//! ([`audit_log`]: files, fsync, locks, rotation) and the wasmtime runner for CRMGuard's
-//! WebAssembly components. Record construction, verification and every other rule stay in
-//! crmguard-core.
+//! The wasmtime runtime for CRMGuard's WebAssembly components, shared by every adapter that
+//! runs them (`crmguard run`, `crmguard serve`). Every rule stays in crmguard-core: a plugin
+//! is one more [`Decider`](crmguard_core::request::Decider) of core's request pipeline.
 //!
 //! Policy plugins are untrusted components of the world `crmguard:guard/policy-plugin` (see
 //! `wit/guard.wit`): each request gets a fresh instance from a pre-instantiated, pooled
@@ -20,7 +19,7 @@
 //! ```no_run
 //! use crmguard_core::request::{Pipeline, Target};
 //! use crmguard_core::{ClaimNames, KeySet, TenantId, TenantIssuers, UnixTime, VerificationOptions};
-//! use crmguard_host::{HostConfig, PluginDecider, PluginHost, PluginsDir, Services, TenantKeyrings};
+//! use crmguard_runtime::{HostConfig, PluginDecider, PluginHost, PluginsDir, Services, TenantKeyrings};
 //! use std::sync::Arc;
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
@@ -51,14 +50,36 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod audit_log;
-pub mod files;
-mod plugins;
+mod bindings;
+mod cache;
+mod crypto;
+mod error;
+mod host;
+mod imports;
+mod manifest;
+mod request;
+mod sandbox;
+mod scope;
+mod services;
+mod shared;
 
-pub use plugins::codes as plugin_codes;
-pub use plugins::{
-    AccessDecision, AccessRequest, ArtifactCache, AuditComponent, AuditSession, CacheKey,
-    Capability, CryptoComponent, CryptoSession, HostConfig, KeySource, LogLine, LogSummary,
-    Manifest, Outcome, PLUGIN_ERROR_CODES, Plugin, PluginDecider, PluginError, PluginHost,
-    PluginsDir, Services, TenantKeyrings, TokensComponent, TokensSession, Verdict, World,
+pub use cache::{ArtifactCache, CacheKey};
+pub use error::{PLUGIN_ERROR_CODES, PluginError};
+
+/// The plugin host's own stable codes as constants (`ERR_PLUGIN_*`, `ERR_IO`), so callers
+/// compare [`PluginError::code`](crate::PluginError) against these instead of spelling a
+/// code again. Every one is in [`PLUGIN_ERROR_CODES`](crate::PLUGIN_ERROR_CODES).
+pub mod codes {
+    pub use super::error::{
+        CAPABILITY, DIGEST, ENGINE, INVALID, IO, LINK, MANIFEST, MEMORY, NOT_FOUND, OUTPUT,
+        REQUEST, SCOPE, TENANT, TIMEOUT, TRAP, WORLD,
+    };
+}
+pub use crypto::{CryptoComponent, CryptoSession, KeySource, TenantKeyrings};
+pub use host::{Plugin, PluginDecider, PluginHost};
+pub use manifest::{Capability, Manifest, PluginsDir, World};
+pub use request::{AccessDecision, AccessRequest, LogLine, Outcome, Verdict};
+pub use services::{
+    AuditComponent, AuditSession, LogSummary, Services, TokensComponent, TokensSession,
 };
+pub use shared::HostConfig;

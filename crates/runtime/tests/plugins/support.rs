@@ -5,13 +5,28 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crmguard_core::{ContentType, FieldContext, Key256, Keyring, SystemEntropy};
-use crmguard_host::{AccessRequest, HostConfig, Plugin, PluginHost, PluginsDir, Services, World};
+use crmguard_runtime::{
+    AccessRequest, HostConfig, Plugin, PluginHost, PluginsDir, Services, World,
+};
 use serde_json::json;
+
+/// The workspace root (this file is shared by crates at different depths).
+pub fn workspace() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("Cargo.lock").is_file() {
+        assert!(
+            dir.pop(),
+            "no Cargo.lock above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+    }
+    dir
+}
 
 /// A built component: target/wasm32-wasip2/component/<file>, or from CRMGUARD_COMPONENTS.
 pub fn component(file: &str) -> PathBuf {
     let dir = std::env::var_os("CRMGUARD_COMPONENTS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/component"),
+        || workspace().join("target/wasm32-wasip2/component"),
         PathBuf::from,
     );
     let path = dir.join(file);
@@ -127,9 +142,9 @@ pub fn build(deadline: Duration) -> Fixture {
     let dir = plugins_dir(&root);
     let host = PluginHost::new(HostConfig {
         deadline,
-        cache: Some(crmguard_host::ArtifactCache {
+        cache: Some(crmguard_runtime::ArtifactCache {
             dir: root.join("cache"),
-            key: crmguard_host::CacheKey::new([0x5c; 32]),
+            key: crmguard_runtime::CacheKey::new([0x5c; 32]),
         }),
         ..HostConfig::default()
     })
@@ -210,8 +225,8 @@ pub fn contact() -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// The keys the fixture's crypto component serves: the test keyring, for acme only.
-pub fn acme_keys() -> Arc<crmguard_host::TenantKeyrings> {
-    Arc::new(crmguard_host::TenantKeyrings::new().with(
+pub fn acme_keys() -> Arc<crmguard_runtime::TenantKeyrings> {
+    Arc::new(crmguard_runtime::TenantKeyrings::new().with(
         crmguard_core::TenantId::new("acme").unwrap(),
         keyring().to_cleartext_json(),
     ))

@@ -8,7 +8,7 @@ use crmguard_core::{
     Activity, Anchor, AuditEvent, AuditSigningKey, Decision, EventActor, EventClass, EventResource,
     Outcome, RecordOptions,
 };
-use crmguard_host::audit_log::{AuditLog, Durability, LogOptions, head_path, verify_log};
+use crmguard_store::audit_log::{AuditLog, Durability, LogOptions, head_path, verify_log};
 
 fn key() -> AuditSigningKey {
     AuditSigningKey::from_seed(&[5; 32], [6; 32])

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crmguard_conformance::vector_keyring;
 use crmguard_core::{FieldContext, SubjectId};
-use crmguard_host::TenantKeyrings;
+use crmguard_runtime::TenantKeyrings;
 use serde_json::Value;
 
 use crate::support::fixture;
@@ -16,7 +16,7 @@ use crate::support::fixture;
 fn vectors() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../tests/vectors/sealed-fields.json"
+        "/../../tests/vectors/sealed-fields.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -98,7 +98,7 @@ fn every_invalid_vector_fails_with_cores_code_through_the_component() {
 }
 
 fn repo_file(rel: &str) -> String {
-    let path = format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../{rel}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

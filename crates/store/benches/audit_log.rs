@@ -1,7 +1,7 @@
 //! Durable append throughput: fsync per record against group commit, on the disk that holds
 //! `target/` (not /tmp, which may be memory-backed).
 //!
-//! `cargo bench -p crmguard-host --bench audit_log`
+//! `cargo bench -p crmguard-store --bench audit_log`
 //!
 //! A plain harness: each mode appends a fixed number of records through `AuditLog` (every
 //! record acknowledged only once durable) and reports records per second.
@@ -13,7 +13,7 @@ use crmguard_core::{
     Activity, AuditEvent, AuditFieldAction, AuditSigningKey, Decision, EventActor, EventClass,
     EventField, EventResource, Outcome, RecordOptions,
 };
-use crmguard_host::audit_log::{AuditLog, Durability, LogOptions};
+use crmguard_store::audit_log::{AuditLog, Durability, LogOptions};
 
 fn event() -> AuditEvent {
     AuditEvent {

@@ -4,7 +4,7 @@
 /// `policy`. Imports are trappable so a failing crypto component traps the plugin's call.
 pub(crate) mod plugin {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "policy-plugin",
         imports: { default: trappable },
     });
@@ -13,7 +13,7 @@ pub(crate) mod plugin {
 /// The `crypto` world: the host provides `keystore`; the component exports `fields`.
 pub(crate) mod crypto {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "crypto",
         imports: { default: trappable },
     });
@@ -22,7 +22,7 @@ pub(crate) mod crypto {
 /// The `token-verifier` world: the component exports `tokens` and imports nothing of ours.
 pub(crate) mod tokens {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "token-verifier",
         imports: { default: trappable },
     });
@@ -31,7 +31,7 @@ pub(crate) mod tokens {
 /// The `audit-builder` world: the component exports `audit` and imports nothing of ours.
 pub(crate) mod audit {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "audit-builder",
         imports: { default: trappable },
     });

@@ -174,8 +174,8 @@ fn store_artifact(
     );
     std::fs::create_dir_all(&cache.dir)?;
     // The tag first: an artifact without its tag is ignored, a tag without its artifact too.
-    crate::files::replace_file(&tag_path(path), tag.as_bytes())?;
-    crate::files::replace_file(path, &bytes)
+    crmguard_store::files::replace_file(&tag_path(path), tag.as_bytes())?;
+    crmguard_store::files::replace_file(path, &bytes)
 }
 
 #[cfg(test)]

@@ -9,14 +9,13 @@ use wasmtime::Store;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::audit::exports::crmguard::guard::audit as wit_audit;
 use super::bindings::audit::{AuditBuilder, AuditBuilderPre};
-use super::bindings::plugin::crmguard::guard::{audit as plugin_audit, tokens as plugin_tokens};
 use super::bindings::tokens::exports::crmguard::guard::tokens as wit_tokens;
 use super::bindings::tokens::{TokenVerifier, TokenVerifierPre};
+use super::crypto::CryptoComponent;
 use super::error::{self, PluginError};
-use super::host::{CryptoComponent, PluginState, Shared, classify, guard_code};
 use super::sandbox::{self, Limits, SandboxClock, Sandboxed};
+use super::shared::{Shared, classify, guard_code};
 
 /// A pure component's store data: its sandbox and nothing else.
 pub(crate) struct PureState {
@@ -117,15 +116,15 @@ impl From<CryptoComponent> for Services {
 /// A tokens component instance in its own store.
 pub struct TokensSession {
     pub(crate) store: Store<PureState>,
-    bindings: TokenVerifier,
-    ticks: u64,
+    pub(crate) bindings: TokenVerifier,
+    pub(crate) ticks: u64,
 }
 
 /// An audit component instance in its own store.
 pub struct AuditSession {
     pub(crate) store: Store<PureState>,
-    bindings: AuditBuilder,
-    ticks: u64,
+    pub(crate) bindings: AuditBuilder,
+    pub(crate) ticks: u64,
 }
 
 impl TokensComponent {
@@ -266,121 +265,5 @@ impl AuditSession {
             .call_append(&mut self.store, log_id, jsonl, event_json, time)
             .map_err(|e| trap(&self.store, "audit", &e))?;
         r.map_err(|e| failure(e.code, e.message))
-    }
-}
-
-// The plugin's `tokens` and `audit` imports, forwarded like `fields`: the component starts on
-// the first call, in its own store; its trap becomes the plugin call's trap.
-
-fn not_loaded(what: &str) -> plugin_tokens::GuardError {
-    plugin_tokens::GuardError {
-        code: error::LINK.to_owned(),
-        message: format!("the host has no {what} component loaded"),
-    }
-}
-
-impl PluginState {
-    fn tokens_session(&mut self) -> wasmtime::Result<Option<&mut TokensSession>> {
-        if self.tokens_session.is_none() {
-            let Some(c) = &self.services.tokens else {
-                return Ok(None);
-            };
-            self.tokens_session = Some(c.session().map_err(wasmtime::Error::new)?);
-        }
-        Ok(self.tokens_session.as_mut())
-    }
-
-    fn audit_session(&mut self) -> wasmtime::Result<Option<&mut AuditSession>> {
-        if self.audit_session.is_none() {
-            let Some(c) = &self.services.audit else {
-                return Ok(None);
-            };
-            self.audit_session = Some(c.session().map_err(wasmtime::Error::new)?);
-        }
-        Ok(self.audit_session.as_mut())
-    }
-}
-
-impl plugin_tokens::Host for PluginState {
-    fn verify(
-        &mut self,
-        token: String,
-        jwks_json: String,
-        o: plugin_tokens::VerifyOptions,
-    ) -> wasmtime::Result<Result<String, plugin_tokens::GuardError>> {
-        let Some(s) = self.tokens_session()? else {
-            return Ok(Err(not_loaded("tokens")));
-        };
-        let o = wit_tokens::VerifyOptions {
-            issuers: o.issuers,
-            audiences: o.audiences,
-            leeway_secs: o.leeway_secs,
-            require_exp: o.require_exp,
-            max_token_age_secs: o.max_token_age_secs,
-            now: o.now,
-        };
-        s.store.set_epoch_deadline(s.ticks);
-        let r =
-            s.bindings
-                .crmguard_guard_tokens()
-                .call_verify(&mut s.store, &token, &jwks_json, &o)?;
-        Ok(r.map_err(|e| plugin_tokens::GuardError {
-            code: e.code,
-            message: e.message,
-        }))
-    }
-}
-
-impl plugin_audit::Host for PluginState {
-    fn verify(
-        &mut self,
-        log_id: String,
-        jsonl: String,
-        verifying_keys: Vec<String>,
-    ) -> wasmtime::Result<Result<plugin_audit::LogSummary, plugin_audit::GuardError>> {
-        let Some(s) = self.audit_session()? else {
-            return Ok(Err(not_loaded("audit")));
-        };
-        s.store.set_epoch_deadline(s.ticks);
-        let r = s.bindings.crmguard_guard_audit().call_verify(
-            &mut s.store,
-            &log_id,
-            &jsonl,
-            &verifying_keys,
-        )?;
-        Ok(r.map(|l: wit_audit::LogSummary| plugin_audit::LogSummary {
-            log_id: l.log_id,
-            size: l.size,
-            head_hash: l.head_hash,
-            checkpoints: l.checkpoints,
-        })
-        .map_err(|e| plugin_audit::GuardError {
-            code: e.code,
-            message: e.message,
-        }))
-    }
-
-    fn append(
-        &mut self,
-        log_id: String,
-        jsonl: String,
-        event_json: String,
-        time: u64,
-    ) -> wasmtime::Result<Result<String, plugin_audit::GuardError>> {
-        let Some(s) = self.audit_session()? else {
-            return Ok(Err(not_loaded("audit")));
-        };
-        s.store.set_epoch_deadline(s.ticks);
-        let r = s.bindings.crmguard_guard_audit().call_append(
-            &mut s.store,
-            &log_id,
-            &jsonl,
-            &event_json,
-            time,
-        )?;
-        Ok(r.map_err(|e| plugin_audit::GuardError {
-            code: e.code,
-            message: e.message,
-        }))
     }
 }

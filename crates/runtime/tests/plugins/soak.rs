@@ -15,7 +15,7 @@ fn ten_thousand_mixed_calls_keep_memory_flat() {
     let f = fixture();
     let good = request(&["admin"], "read");
     // One request of each hostile kind; `loop` is rarer only because each costs a deadline.
-    let hostile: Vec<(crmguard_host::AccessRequest, &str)> = [
+    let hostile: Vec<(crmguard_runtime::AccessRequest, &str)> = [
         ("bomb", "ERR_PLUGIN_MEMORY"),
         ("recurse", "ERR_PLUGIN_TRAP"),
         ("huge", "ERR_PLUGIN_OUTPUT"),

@@ -21,15 +21,15 @@ fn denied_with(f: &Fixture, action: &str, code: &str) -> String {
     assert!(out.record.is_empty(), "a deny shows nothing: {out:?}");
     assert_alive(f);
     match out.decision.verdict {
-        crmguard_host::Verdict::Deny { reason, .. } => reason,
-        crmguard_host::Verdict::Allow { .. } => unreachable!("checked above"),
+        crmguard_runtime::Verdict::Deny { reason, .. } => reason,
+        crmguard_runtime::Verdict::Allow { .. } => unreachable!("checked above"),
     }
 }
 
 #[test]
 fn an_infinite_loop_overruns_the_default_10ms_deadline() {
     // Its own host at the default deadline; the shared one is more patient.
-    let f = build(crmguard_host::HostConfig::default().deadline);
+    let f = build(crmguard_runtime::HostConfig::default().deadline);
     assert_eq!(f.host_deadline(), Duration::from_millis(10));
     let reason = denied_with(&f, "loop", "ERR_PLUGIN_TIMEOUT");
     assert!(reason.contains("10 ms"), "{reason}");
@@ -107,7 +107,7 @@ fn the_hostile_plugin_behaving_is_allowed() {
 #[test]
 fn a_plugin_importing_the_keystore_is_refused_at_load() {
     let f = fixture();
-    let dir = crmguard_host::PluginsDir::new(f.root.join("plugins"));
+    let dir = crmguard_runtime::PluginsDir::new(f.root.join("plugins"));
     let e = f
         .host
         .load_plugin(&dir.manifest("sneaky").unwrap())

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::support::{fixture, keyring, request, request_as, request_for, seal};
 
 fn policy() -> Policy {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/policy.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/policy.json");
     Policy::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -34,7 +34,7 @@ fn a_sales_rep_gets_personal_fields_masked_after_opening_and_no_national_id() {
     );
     assert_eq!(out.log.len(), 1);
     match &out.verdict {
-        crmguard_host::Verdict::Allow { reason } => assert_eq!(reason, "allowed by sales-read"),
+        crmguard_runtime::Verdict::Allow { reason } => assert_eq!(reason, "allowed by sales-read"),
         v => panic!("{v:?}"),
     }
 }
@@ -122,7 +122,7 @@ fn the_plugin_decides_exactly_as_core_does() {
             } else {
                 assert_eq!(out.verdict.code(), Some("ERR_POLICY_DENIED"));
                 match &out.verdict {
-                    crmguard_host::Verdict::Deny { reason, .. } => {
+                    crmguard_runtime::Verdict::Deny { reason, .. } => {
                         assert_eq!(reason, &native.reason.to_string());
                     }
                     v => panic!("{v:?}"),
@@ -195,7 +195,7 @@ fn another_tenants_record_or_token_is_denied() {
     assert_eq!(req.tenant().as_str(), "globex");
     let out = f.host.decide(&f.reference, &f.services, &req);
     match &out.verdict {
-        crmguard_host::Verdict::Deny { reason, .. } => {
+        crmguard_runtime::Verdict::Deny { reason, .. } => {
             assert!(reason.starts_with("tenant-mismatch"), "{reason}");
         }
         v => panic!("{v:?}"),

@@ -2,7 +2,7 @@
 //! a realistic 30-field record (10 fields sealed), and the call overhead of each interface.
 //!
 //! Needs the components: `cargo xtask components`, then
-//! `cargo bench -p crmguard-host --bench plugins`.
+//! `cargo bench -p crmguard-runtime --bench plugins`.
 //! Prints p50/p99 per decision before criterion's own figures.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crmguard_core::{ContentType, FieldContext, Key256, Keyring, SystemEntropy};
-use crmguard_host::{
+use crmguard_runtime::{
     AccessRequest, HostConfig, PluginHost, PluginsDir, Services, TenantKeyrings, World,
 };
 use serde_json::json;
 
 fn component(file: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip2/component")
+        .join("../../target/wasm32-wasip2/component")
         .join(file);
     assert!(
         path.is_file(),
@@ -237,7 +237,7 @@ fn bench(c: &mut Criterion) {
     }
     let tokens = host.load_tokens(&dir.manifest("tokens").unwrap()).unwrap();
     let audit = host.load_audit(&dir.manifest("audit").unwrap()).unwrap();
-    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let jwks = std::fs::read_to_string(format!("{repo}/examples/jwks.json")).unwrap();
     let token = std::fs::read_to_string(format!("{repo}/examples/token.jwt")).unwrap();
     let token = token.trim_end();

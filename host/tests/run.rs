@@ -1,11 +1,15 @@
 //! `crmguard plugin add|list|verify` and `crmguard run`, end to end through the binary: the
 //! walk-through of docs/PLUGINS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub, dead_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 use crmguard_core::{SystemEntropy, parse_master_key};
 use serde_json::Value;
+
+#[path = "../../crates/runtime/tests/plugins/support.rs"]
+mod support;
 
 use crate::support::{
     AUDIT, CRYPTO, HOSTILE, REFERENCE, SNEAKY, TOKENS, component, keyring, request,

@@ -1,6 +1,6 @@
 //! Loading: digests, worlds, imports, invalid components, manifests, the artifact cache.
 
-use crmguard_host::{HostConfig, PluginHost, PluginsDir, Services, World};
+use crmguard_runtime::{HostConfig, PluginHost, PluginsDir, Services, World};
 
 use crate::support::{CRYPTO, REFERENCE, acme_keys, component, fixture, plugins_dir, request};
 
@@ -130,9 +130,9 @@ fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
     let cache = tmp.path().join("cache");
     let host = || {
         PluginHost::new(HostConfig {
-            cache: Some(crmguard_host::ArtifactCache {
+            cache: Some(crmguard_runtime::ArtifactCache {
                 dir: cache.clone(),
-                key: crmguard_host::CacheKey::new([0x5c; 32]),
+                key: crmguard_runtime::CacheKey::new([0x5c; 32]),
             }),
             deadline: std::time::Duration::from_millis(50),
             ..HostConfig::default()
@@ -208,9 +208,9 @@ fn artifact_of(cache: &std::path::Path, digest: &str) -> std::path::PathBuf {
 
 fn cached_host(cache: &std::path::Path, key: [u8; 32]) -> PluginHost {
     PluginHost::new(HostConfig {
-        cache: Some(crmguard_host::ArtifactCache {
+        cache: Some(crmguard_runtime::ArtifactCache {
             dir: cache.to_path_buf(),
-            key: crmguard_host::CacheKey::new(key),
+            key: crmguard_runtime::CacheKey::new(key),
         }),
         deadline: std::time::Duration::from_millis(50),
         ..HostConfig::default()
