@@ -65,3 +65,80 @@ export type CrmGuardErrorCode =
   | 'ERR_REQUEST_TENANT_ISSUER'
   | 'ERR_REQUEST_TENANT_MISMATCH'
   | 'ERR_DECISION_INVALID';
+
+/** What kind of failure a code is, i.e. what the caller can do about it (docs/ERRORS.md, Kinds). */
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'integrity'
+  | 'limit'
+  | 'internal';
+
+/** The kind of every code (types only): `CrmGuardErrorKinds['ERR_KEY_NOT_FOUND']` is `'not-found'`. */
+export interface CrmGuardErrorKinds {
+  ERR_SEALED_FIELD_AUTH: 'integrity';
+  ERR_SEALED_FIELD_MALFORMED: 'invalid';
+  ERR_SEALED_FIELD_UNSUPPORTED: 'invalid';
+  ERR_SEALED_FIELD_TOO_LARGE: 'limit';
+  ERR_SEALED_FIELD_KEY_SCOPE: 'invalid';
+  ERR_KEY_NOT_FOUND: 'not-found';
+  ERR_KEY_DESTROYED: 'not-found';
+  ERR_KEY_INVALID: 'invalid';
+  ERR_KEYRING_MALFORMED: 'invalid';
+  ERR_KEYRING_AUTH: 'integrity';
+  ERR_KEYRING_MASTER_KEY: 'invalid';
+  ERR_KEYRING_CLEARTEXT: 'invalid';
+  ERR_KEYRING_IDENTITY: 'integrity';
+  ERR_KEYRING_ROLLBACK: 'integrity';
+  ERR_KEYRING_REFUSED: 'invalid';
+  ERR_SUBJECT_FORGOTTEN: 'not-found';
+  ERR_SUBJECT_NOT_FOUND: 'not-found';
+  ERR_SUBJECT_REQUIRED: 'invalid';
+  ERR_CONTEXT_INVALID: 'invalid';
+  ERR_SCHEMA_INVALID: 'invalid';
+  ERR_RECORD_INVALID: 'invalid';
+  ERR_BLIND_INDEX_INPUT: 'invalid';
+  ERR_BLIND_INDEX_CONFIG: 'invalid';
+  ERR_ENTROPY: 'internal';
+  ERR_AUDIT_HASH: 'integrity';
+  ERR_AUDIT_SEQ: 'integrity';
+  ERR_AUDIT_SIGNATURE: 'integrity';
+  ERR_AUDIT_TRUNCATED: 'integrity';
+  ERR_AUDIT_CHECKPOINT: 'integrity';
+  ERR_AUDIT_MALFORMED: 'invalid';
+  ERR_AUDIT_TORN: 'integrity';
+  ERR_AUDIT_PROOF: 'integrity';
+  ERR_AUDIT_KEY: 'invalid';
+  ERR_AUDIT_EVENT: 'invalid';
+  ERR_AUDIT_LOCKED: 'internal';
+  ERR_AUDIT_PSEUDONYM_KEY: 'invalid';
+  ERR_TENANT_SEALED_AUTH: 'integrity';
+  ERR_TENANT_SEALED_MALFORMED: 'invalid';
+  ERR_TENANT_SEALED_UNSUPPORTED: 'invalid';
+  ERR_TENANT_KEY_INVALID: 'invalid';
+  ERR_JWT_TOO_LARGE: 'unauthenticated';
+  ERR_JWT_INVALID: 'unauthenticated';
+  ERR_JOSE_ALG_NOT_ALLOWED: 'unauthenticated';
+  ERR_JWS_KEY_IN_HEADER: 'unauthenticated';
+  ERR_JWS_CRIT: 'unauthenticated';
+  ERR_JWS_B64: 'unauthenticated';
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'unauthenticated';
+  ERR_JWKS_NO_MATCHING_KEY: 'unauthenticated';
+  ERR_JWKS_INVALID: 'invalid';
+  ERR_JWKS_WEAK_KEY: 'invalid';
+  ERR_JWT_EXPIRED: 'unauthenticated';
+  ERR_JWT_CLAIM_VALIDATION_FAILED: 'unauthenticated';
+  ERR_JWT_OPTIONS: 'invalid';
+  ERR_POLICY_INVALID: 'invalid';
+  ERR_POLICY_REQUEST_INVALID: 'invalid';
+  ERR_POLICY_DENIED: 'forbidden';
+  ERR_POLICY_TENANT_MISMATCH: 'forbidden';
+  ERR_REQUEST_SUBJECT_CLAIM: 'unauthenticated';
+  ERR_REQUEST_TENANT_CLAIM: 'unauthenticated';
+  ERR_REQUEST_TENANT_UNKNOWN: 'forbidden';
+  ERR_REQUEST_TENANT_ISSUER: 'forbidden';
+  ERR_REQUEST_TENANT_MISMATCH: 'forbidden';
+  ERR_DECISION_INVALID: 'internal';
+}

@@ -4,6 +4,8 @@
 import type { CrmGuardErrorCode } from './codes.js';
 /** Every stable error code (generated from the Rust core's table: `cargo xtask codes`). */
 export type { CrmGuardErrorCode } from './codes.js';
+/** What kind of failure a code is, and the kind of each code (the same table). */
+export type { ErrorKind, CrmGuardErrorKinds } from './codes.js';
 
 /** A JSON value, as sealed with content type `json` (strings are sealed as UTF-8 bytes). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

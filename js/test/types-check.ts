@@ -34,3 +34,11 @@ export function auditExample(log: string, key: Uint8Array): number {
   chain.free();
   return verifyAuditLog(log + line, { verifyingKeys: [key] }).size;
 }
+
+import type { CrmGuardErrorCode, CrmGuardErrorKinds, ErrorKind } from 'crmguard';
+
+// The kind of every code is typed, and is one of the kinds.
+export const authKind: CrmGuardErrorKinds['ERR_SEALED_FIELD_AUTH'] = 'integrity';
+export function kindOf(code: CrmGuardErrorCode, kinds: CrmGuardErrorKinds): ErrorKind {
+  return kinds[code];
+}

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 mod codes;
 mod hpke;
 pub mod idp;
-pub use codes::{CODES_COMMAND, codes_dts, error_code_files, errors_markdown};
+pub use codes::{CODES_COMMAND, codes_dts, error_code_files, errors_markdown, kind_description};
 pub use hpke::{hpke_sealed_vectors, vector_tenant_key};
 
 use base64::Engine;

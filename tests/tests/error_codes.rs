@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crmguard_conformance::{CODES_COMMAND, error_code_files};
-use crmguard_core::{ERROR_CODE_TABLE, ERROR_CODES};
+use crmguard_conformance::{CODES_COMMAND, error_code_files, kind_description};
+use crmguard_core::{ERROR_CODE_TABLE, ERROR_CODES, ErrorKind, error_kind};
 
 #[test]
 fn committed_files_are_what_the_generator_writes() {
@@ -61,4 +61,57 @@ fn every_code_is_documented_and_typed() {
         assert!(markdown.contains(&format!("\n## {family}\n")), "{family}");
     }
     assert!(markdown.contains(CODES_COMMAND) && dts.contains(CODES_COMMAND));
+}
+
+#[test]
+fn every_code_has_a_kind_and_error_kind_agrees_with_the_table() {
+    for row in ERROR_CODE_TABLE {
+        assert!(ErrorKind::ALL.contains(&row.kind), "{}", row.code);
+        assert_eq!(error_kind(row.code), Some(row.kind), "{}", row.code);
+    }
+    assert_eq!(
+        error_kind("ERR_IO"),
+        None,
+        "ERR_IO is the CLI's, not core's"
+    );
+    // Every kind is used by some code (a kind nothing has is not worth an adapter's case).
+    for kind in ErrorKind::ALL {
+        assert!(
+            ERROR_CODE_TABLE.iter().any(|row| row.kind == *kind),
+            "no code is {kind}"
+        );
+    }
+}
+
+#[test]
+fn the_generated_files_list_each_code_s_kind() {
+    let [(_, markdown), (_, dts)] = error_code_files();
+    for row in ERROR_CODE_TABLE {
+        let kind = row.kind.as_str();
+        assert!(
+            markdown.contains(&format!(
+                "| `{}` | `codes::{}` | `{kind}` |",
+                row.code, row.name
+            )),
+            "docs/ERRORS.md does not give {} the kind {kind}",
+            row.code
+        );
+        assert!(
+            dts.contains(&format!("\n  {}: '{kind}';\n", row.code)),
+            "js/codes.d.ts does not give {} the kind {kind}",
+            row.code
+        );
+    }
+    assert!(markdown.contains("\n## Kinds\n"));
+    for kind in ErrorKind::ALL {
+        let (meaning, status) = kind_description(*kind);
+        assert!(
+            markdown.contains(&format!("| `{}` | {meaning} | {status} |", kind.as_str())),
+            "{kind}"
+        );
+        assert!(dts.contains(&format!("  | '{}'", kind.as_str())), "{kind}");
+    }
+    assert!(dts.contains("export type ErrorKind =\n"));
+    // The existing export stays as it was: index.d.ts and the type check import it.
+    assert!(dts.contains("export type CrmGuardErrorCode =\n"));
 }

@@ -12,7 +12,23 @@ use core::fmt;
 
 pub mod codes;
 
-pub use codes::{ALL as ERROR_CODES, ErrorCodeInfo, TABLE as ERROR_CODE_TABLE};
+pub use codes::{ALL as ERROR_CODES, ErrorCodeInfo, ErrorKind, TABLE as ERROR_CODE_TABLE};
+
+/// The kind of a stable code, from [`ERROR_CODE_TABLE`]; `None` for a code not in the table
+/// (e.g. one the CLI or the plugin host adds, such as `ERR_IO`).
+///
+/// ```
+/// use crmguard_core::{ErrorKind, codes, error_kind};
+///
+/// assert_eq!(error_kind(codes::POLICY_DENIED), Some(ErrorKind::Forbidden));
+/// assert_eq!(error_kind("ERR_NOT_A_CORE_CODE"), None);
+/// ```
+pub fn error_kind(code: &str) -> Option<ErrorKind> {
+    ERROR_CODE_TABLE
+        .iter()
+        .find(|row| row.code == code)
+        .map(|row| row.kind)
+}
 
 /// Everything that can go wrong in crmguard-core.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +102,14 @@ impl Error {
             Error::Request(e) => e.code(),
             Error::Decision(e) => e.code(),
         }
+    }
+
+    /// What kind of failure this is: the [`ErrorKind`] of its [code](Error::code) in
+    /// [`ERROR_CODE_TABLE`]. (Every variant's code is in the table, which the tests check;
+    /// were one missing, that would be a bug of this crate, reported as
+    /// [`ErrorKind::Internal`].)
+    pub fn kind(&self) -> ErrorKind {
+        error_kind(self.code()).unwrap_or(ErrorKind::Internal)
     }
 }
 

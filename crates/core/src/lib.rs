@@ -25,7 +25,8 @@
 //! ```
 //!
 //! Every error has a stable code ([`Error::code`]), a constant in [`codes`]; see
-//! [`ERROR_CODES`] and [`ERROR_CODE_TABLE`] (with meanings), and `docs/ERRORS.md`.
+//! [`ERROR_CODES`] and [`ERROR_CODE_TABLE`] (with meanings), and `docs/ERRORS.md`. Every code
+//! has an [`ErrorKind`] ([`Error::kind`], [`error_kind`]): what the caller can do about it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -69,8 +70,8 @@ pub use crypto::{Entropy, Key256};
 pub use error::codes;
 pub use error::{
     AuditError, BlindIndexError, ClaimReason, DecisionError, ERROR_CODE_TABLE, ERROR_CODES, Error,
-    ErrorCodeInfo, InvalidIdentifier, KeyError, KeyringError, PolicyError, RequestError,
-    SealedFieldError, SubjectError, TenantSealError, TokenError,
+    ErrorCodeInfo, ErrorKind, InvalidIdentifier, KeyError, KeyringError, PolicyError, RequestError,
+    SealedFieldError, SubjectError, TenantSealError, TokenError, error_kind,
 };
 pub use keyring::{
     CleartextPolicy, ExpectedKeyring, ForgetOutcome, GcmStep, KEYRING_FORMAT, KeyInfo, KeyStatus,

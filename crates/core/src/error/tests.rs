@@ -1,5 +1,6 @@
 //! The code table and the error types agree: one error of every variant has a code in
-//! [`ERROR_CODES`], and every code in the table is produced by some variant.
+//! [`ERROR_CODES`] and the kind its table row gives, and every code in the table is produced
+//! by some variant.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeSet;
@@ -222,6 +223,99 @@ fn every_listed_code_is_returned_by_some_variant() {
     let returned: BTreeSet<&str> = one_of_each().iter().map(Error::code).collect();
     for code in ERROR_CODES {
         assert!(returned.contains(code), "no variant returns {code}");
+    }
+}
+
+#[test]
+fn every_variant_has_the_kind_of_its_code() {
+    for e in one_of_each() {
+        let row = ERROR_CODE_TABLE
+            .iter()
+            .find(|row| row.code == e.code())
+            .unwrap();
+        assert_eq!(e.kind(), row.kind, "{}: {}", variant(&e), e.code());
+        assert_eq!(error_kind(e.code()), Some(row.kind), "{}", e.code());
+    }
+}
+
+#[test]
+fn error_kind_is_the_table_s() {
+    for row in ERROR_CODE_TABLE {
+        assert_eq!(error_kind(row.code), Some(row.kind), "{}", row.code);
+    }
+    assert_eq!(error_kind("ERR_IO"), None);
+    assert_eq!(error_kind(""), None);
+    // Exact match only: neither a prefix nor another case is a code.
+    assert_eq!(error_kind("ERR_JWT"), None);
+    assert_eq!(error_kind("err_policy_denied"), None);
+}
+
+#[test]
+fn kinds_are_listed_named_and_serialised_in_kebab_case() {
+    let names: BTreeSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(names.len(), ErrorKind::ALL.len(), "a kind is listed twice");
+    for kind in ErrorKind::ALL {
+        // Exhaustive: a new kind does not compile until it is listed in ALL.
+        match kind {
+            ErrorKind::Invalid
+            | ErrorKind::Unauthenticated
+            | ErrorKind::Forbidden
+            | ErrorKind::NotFound
+            | ErrorKind::Integrity
+            | ErrorKind::Limit
+            | ErrorKind::Internal => {}
+        }
+        let name = kind.as_str();
+        assert!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{name}"
+        );
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            serde_json::Value::from(name)
+        );
+        assert_eq!(kind.to_string(), name);
+    }
+    assert_eq!(ErrorKind::NotFound.as_str(), "not-found");
+    assert_eq!(
+        ErrorKind::ALL.len(),
+        7,
+        "keep ErrorKind::ALL in step with the enum"
+    );
+}
+
+#[test]
+fn kinds_of_codes_that_adapters_rely_on() {
+    // The classifications an adapter would otherwise get from a prefix, pinned here so a
+    // table edit that changes them is deliberate.
+    let cases = [
+        (codes::SEALED_FIELD_AUTH, ErrorKind::Integrity),
+        (codes::KEYRING_AUTH, ErrorKind::Integrity),
+        (codes::AUDIT_HASH, ErrorKind::Integrity),
+        (codes::AUDIT_SIGNATURE, ErrorKind::Integrity),
+        (codes::SEALED_FIELD_TOO_LARGE, ErrorKind::Limit),
+        (codes::SEALED_FIELD_MALFORMED, ErrorKind::Invalid),
+        (codes::KEY_NOT_FOUND, ErrorKind::NotFound),
+        (codes::KEY_DESTROYED, ErrorKind::NotFound),
+        (codes::SUBJECT_FORGOTTEN, ErrorKind::NotFound),
+        (codes::POLICY_DENIED, ErrorKind::Forbidden),
+        (codes::REQUEST_TENANT_MISMATCH, ErrorKind::Forbidden),
+        (codes::JWT_INVALID, ErrorKind::Unauthenticated),
+        (codes::JWT_EXPIRED, ErrorKind::Unauthenticated),
+        (
+            codes::JWS_SIGNATURE_VERIFICATION_FAILED,
+            ErrorKind::Unauthenticated,
+        ),
+        (codes::JOSE_ALG_NOT_ALLOWED, ErrorKind::Unauthenticated),
+        (codes::JWKS_NO_MATCHING_KEY, ErrorKind::Unauthenticated),
+        (codes::JWKS_INVALID, ErrorKind::Invalid),
+        (codes::JWT_OPTIONS, ErrorKind::Invalid),
+        (codes::REQUEST_SUBJECT_CLAIM, ErrorKind::Unauthenticated),
+        (codes::ENTROPY, ErrorKind::Internal),
+        (codes::DECISION_INVALID, ErrorKind::Internal),
+    ];
+    for (code, kind) in cases {
+        assert_eq!(error_kind(code), Some(kind), "{code}");
     }
 }
 
