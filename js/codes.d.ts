@@ -64,7 +64,8 @@ export type CrmGuardErrorCode =
   | 'ERR_REQUEST_TENANT_UNKNOWN'
   | 'ERR_REQUEST_TENANT_ISSUER'
   | 'ERR_REQUEST_TENANT_MISMATCH'
-  | 'ERR_DECISION_INVALID';
+  | 'ERR_DECISION_INVALID'
+  | 'ERR_DECISION_SEALER';
 
 /** What kind of failure a code is, i.e. what the caller can do about it (docs/ERRORS.md, Kinds). */
 export type ErrorKind =
@@ -141,4 +142,5 @@ export interface CrmGuardErrorKinds {
   ERR_REQUEST_TENANT_ISSUER: 'forbidden';
   ERR_REQUEST_TENANT_MISMATCH: 'forbidden';
   ERR_DECISION_INVALID: 'internal';
+  ERR_DECISION_SEALER: 'internal';
 }

@@ -19,15 +19,29 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use crmguard::guard::types::GuardError;
-use exports::crmguard::guard::audit::{Guest, LogSummary};
+use std::cell::RefCell;
+
+use crmguard::guard::types::{ErrorKind as WitKind, GuardError};
+use exports::crmguard::guard::audit::{
+    Guest, GuestLogSession, LogSession as WitSession, LogSummary,
+};
 
 /// The version written into each record's `metadata.product.version`.
 const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn guard_error(e: impl Into<Error>) -> GuardError {
+    use crmguard_core::ErrorKind as K;
     let e = e.into();
     GuardError {
+        kind: match e.kind() {
+            K::Invalid => WitKind::Invalid,
+            K::Unauthenticated => WitKind::Unauthenticated,
+            K::Forbidden => WitKind::Forbidden,
+            K::NotFound => WitKind::NotFound,
+            K::Integrity => WitKind::Integrity,
+            K::Limit => WitKind::Limit,
+            K::Internal => WitKind::Internal,
+        },
         code: e.code().to_owned(),
         message: e.to_string(),
     }
@@ -56,6 +70,8 @@ fn verified(
 struct Audit;
 
 impl Guest for Audit {
+    type LogSession = Session;
+
     fn verify(
         log_id: String,
         jsonl: String,
@@ -73,23 +89,48 @@ impl Guest for Audit {
             checkpoints: log.checkpoints,
         })
     }
+}
 
-    fn append(
-        log_id: String,
-        jsonl: String,
-        event_json: String,
-        time: u64,
-    ) -> Result<String, GuardError> {
+/// A chain being extended: verified once at `open`, then one record per `append`.
+struct Session {
+    chain: RefCell<AuditChain>,
+    checkpoints: u64,
+}
+
+impl GuestLogSession for Session {
+    fn open(log_id: String, jsonl: String) -> Result<WitSession, GuardError> {
+        let options = RecordOptions::new(PRODUCT_VERSION, None);
+        let (chain, checkpoints) = if jsonl.is_empty() {
+            (AuditChain::new(&log_id, options).map_err(guard_error)?, 0)
+        } else {
+            let log = verified(&log_id, &jsonl, Vec::new())?;
+            (AuditChain::resume(&log, options), log.checkpoints)
+        };
+        Ok(WitSession::new(Session {
+            chain: RefCell::new(chain),
+            checkpoints,
+        }))
+    }
+
+    fn append(&self, event_json: String, time: u64) -> Result<String, GuardError> {
         let event: AuditEvent = serde_json::from_str(&event_json)
             .map_err(|e| guard_error(AuditError::Event(e.to_string())))?;
-        let options = RecordOptions::new(PRODUCT_VERSION, None);
-        let mut chain = if jsonl.is_empty() {
-            AuditChain::new(&log_id, options).map_err(guard_error)?
-        } else {
-            AuditChain::resume(&verified(&log_id, &jsonl, Vec::new())?, options)
-        };
-        let record = chain.append(&event, time).map_err(guard_error)?;
+        let record = self
+            .chain
+            .borrow_mut()
+            .append(&event, time)
+            .map_err(guard_error)?;
         Ok(record.to_line())
+    }
+
+    fn summary(&self) -> LogSummary {
+        let chain = self.chain.borrow();
+        LogSummary {
+            log_id: chain.log_id().to_owned(),
+            size: chain.size(),
+            head_hash: chain.head().to_hex(),
+            checkpoints: self.checkpoints,
+        }
     }
 }
 

@@ -15,8 +15,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crmguard_core::{
-    BlindIndexSpec, ContentType, Error, FieldContext, Keyring, KeyringFileOptions,
-    OpenRecordOptions, RecordSchema, RecordTarget, SealedField, SubjectId, SystemEntropy, TenantId,
+    BlindIndexScope, BlindIndexSpec, ContentType, Error, FieldContext, Keyring, KeyringFileOptions,
+    Normalizer, OpenRecordOptions, RecordSchema, RecordTarget, SealedField, SubjectId,
+    SystemEntropy, TenantId,
 };
 
 wit_bindgen::generate!({
@@ -25,8 +26,11 @@ wit_bindgen::generate!({
 });
 
 use crmguard::guard::keystore;
-use crmguard::guard::types::{FieldContext as WitContext, GuardError};
-use exports::crmguard::guard::fields::{ContentType as WitContent, Guest, Opened};
+use crmguard::guard::types::{
+    BlindIndexSpec as WitSpec, ContentType as WitContent, ErrorKind as WitKind,
+    FieldContext as WitContext, GuardError, KeyScope, Normalizer as WitNormalizer, Opened,
+};
+use exports::crmguard::guard::fields::Guest;
 
 thread_local! {
     // Keyrings fetched from the host during this instance's life (one request).
@@ -34,9 +38,46 @@ thread_local! {
 }
 
 fn guard_error(e: Error) -> GuardError {
+    use crmguard_core::ErrorKind as K;
     GuardError {
+        kind: match e.kind() {
+            K::Invalid => WitKind::Invalid,
+            K::Unauthenticated => WitKind::Unauthenticated,
+            K::Forbidden => WitKind::Forbidden,
+            K::NotFound => WitKind::NotFound,
+            K::Integrity => WitKind::Integrity,
+            K::Limit => WitKind::Limit,
+            K::Internal => WitKind::Internal,
+        },
         code: e.code().to_owned(),
         message: e.to_string(),
+    }
+}
+
+fn spec(s: WitSpec) -> BlindIndexSpec {
+    BlindIndexSpec {
+        normalize: s
+            .normalize
+            .into_iter()
+            .map(|n| match n {
+                WitNormalizer::Trim => Normalizer::Trim,
+                WitNormalizer::Lowercase => Normalizer::Lowercase,
+                WitNormalizer::Email => Normalizer::Email,
+                WitNormalizer::Phone => Normalizer::Phone,
+            })
+            .collect(),
+        bits: s.bits,
+    }
+}
+
+/// `ctx` as core's context for `key`: the subject is kept for the subject's key (and
+/// required), dropped for the keyring's.
+fn scoped(ctx: &WitContext, key: KeyScope) -> Result<FieldContext, GuardError> {
+    let c = context(ctx)?;
+    match key {
+        KeyScope::Keyring => Ok(FieldContext { subject: None, ..c }),
+        KeyScope::Subject if c.subject.is_some() => Ok(c),
+        KeyScope::Subject => Err(guard_error(crmguard_core::SubjectError::Required.into())),
     }
 }
 
@@ -80,13 +121,14 @@ impl Guest for Crypto {
         ctx: WitContext,
         plaintext: Vec<u8>,
         content: WitContent,
+        key: KeyScope,
     ) -> Result<String, GuardError> {
         let content = match content {
             WitContent::Bytes => ContentType::Bytes,
             WitContent::Json => ContentType::Json,
         };
         keyring(&ctx.tenant)?
-            .seal_with(&context(&ctx)?, &plaintext, content, &mut SystemEntropy)
+            .seal_with(&scoped(&ctx, key)?, &plaintext, content, &mut SystemEntropy)
             .map(|s| s.to_text())
             .map_err(guard_error)
     }
@@ -105,17 +147,24 @@ impl Guest for Crypto {
 
     fn blind_index(
         ctx: WitContext,
-        spec_json: String,
+        spec_in: WitSpec,
+        key: KeyScope,
         value: String,
     ) -> Result<String, GuardError> {
-        let spec: BlindIndexSpec = serde_json::from_str(&spec_json).map_err(|e| {
-            guard_error(Error::BlindIndex(crmguard_core::BlindIndexError::Config(
-                e.to_string(),
-            )))
-        })?;
-        let c = context(&ctx)?;
+        let c = scoped(&ctx, key)?;
+        let scope = match &c.subject {
+            Some(subject) => BlindIndexScope::Subject(subject),
+            None => BlindIndexScope::Keyring,
+        };
         keyring(&ctx.tenant)?
-            .blind_index(&c.tenant, &c.object, &c.field, &spec, &value)
+            .blind_index_scoped(
+                scope,
+                &c.tenant,
+                &c.object,
+                &c.field,
+                &spec(spec_in),
+                &value,
+            )
             .map(|b| b.as_str().to_owned())
             .map_err(guard_error)
     }

@@ -77,12 +77,35 @@ pub enum Error {
     /// another tenant than the caller's.
     #[error(transparent)]
     Request(#[from] RequestError),
-    /// A decider's (policy plugin's) answer did not fit its request.
+    /// A decider's (policy plugin's) answer did not fit its request, or the sealer rendering
+    /// it failed.
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// A failure crmguard-core reported inside a component (the crypto component runs core
+    /// in wasm), relayed with its own code: made by [`Error::relayed`] only, so its code is
+    /// always one of [`ERROR_CODES`].
+    #[error("{message}")]
+    Relayed {
+        /// The code, one of [`ERROR_CODES`].
+        code: &'static str,
+        /// The component's message.
+        message: String,
+    },
 }
 
 impl Error {
+    /// A failure a component or host service reported with `code`: relayed unchanged when
+    /// `code` is one of core's (a component running core), otherwise
+    /// `ERR_DECISION_SEALER` with the foreign code at the start of the message (a host
+    /// fault, e.g. `ERR_PLUGIN_TRAP`), so [`Error::code`] is always one of core's.
+    pub fn relayed(code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        match ERROR_CODES.iter().find(|c| **c == code) {
+            Some(code) => Error::Relayed { code, message },
+            None => DecisionError::Sealer(format!("{code}: {message}")).into(),
+        }
+    }
+
     /// The stable code for this error, e.g. `ERR_SEALED_FIELD_AUTH`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -101,6 +124,7 @@ impl Error {
             Error::Policy(e) => e.code(),
             Error::Request(e) => e.code(),
             Error::Decision(e) => e.code(),
+            Error::Relayed { code, .. } => code,
         }
     }
 
@@ -698,6 +722,10 @@ pub enum DecisionError {
     /// JSON, a sealed value that is not a sealed field, or a deny without a stable code.
     #[error("decision: {0}")]
     Invalid(String),
+    /// The sealer rendering the decision (a crypto component) failed for a reason of its
+    /// host: the message starts with the host's code.
+    #[error("sealer: {0}")]
+    Sealer(String),
 }
 
 impl DecisionError {
@@ -705,6 +733,7 @@ impl DecisionError {
     pub fn code(&self) -> &'static str {
         match self {
             DecisionError::Invalid(_) => codes::DECISION_INVALID,
+            DecisionError::Sealer(_) => codes::DECISION_SEALER,
         }
     }
 }

@@ -1,25 +1,22 @@
-//! The reference policy plugin (world `crmguard:guard/policy-plugin`): crmguard-core's
+//! The reference policy plugin (world `crmguard:guard/policy-plugin@0.2.0`): crmguard-core's
 //! declarative policy engine (docs/POLICY.md), with `examples/policy.json` compiled in.
 //!
 //! The principal's claims (verified by the host before the plugin runs) are evaluated as
 //! core evaluates a verified token's claims; `sub` and the roles claim are filled from the
 //! principal's subject and roles when the claims do not carry them. Every field of the
-//! request then gets the decision's visibility:
-//! - clear → `pass`, opened through the host's `fields` import if it is sealed;
-//! - mask → `mask`, opened first if sealed, then masked in the field's style;
-//! - sealed → `encrypt`: left as stored if sealed, else sealed through `fields`;
-//! - hidden, or a field the policy does not list → `drop`.
+//! request then gets the decision's treatment (core's `treatments`): clear, mask in the
+//! field's style, sealed, or hidden (also for a field the policy does not list). The host
+//! renders the values, so this plugin never opens or seals anything: it never touches the
+//! request's sealer, and a field renders here exactly as it does natively.
 //!
-//! A deny decision carries core's reason (`no-matching-rule`, `tenant-mismatch`, ...). The
-//! plugin never sees key bytes: opening and sealing happen in the crypto component.
+//! A deny decision carries core's reason (`no-matching-rule`, `tenant-mismatch`, ...).
 
 // wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code; none is
 // written by hand in this crate.
 #![allow(unsafe_code)]
 
-use crmguard_core::{
-    Action, AuthorizationRequest, FieldVisibility, Policy, SealedField, mask_value,
-};
+use crmguard_core::request::treatments;
+use crmguard_core::{Action, AuthorizationRequest, MaskStyle, Policy, Treatment};
 use serde_json::{Map, Value};
 
 wit_bindgen::generate!({
@@ -27,10 +24,11 @@ wit_bindgen::generate!({
     path: "../../wit",
 });
 
-use crmguard::guard::fields::{self, ContentType};
 use crmguard::guard::logging::{self, Level};
+use crmguard::guard::sealing::RecordSealer;
 use crmguard::guard::types::{
-    AccessRequest, Decision, FieldAction, FieldContext, FieldValue, FieldVerdict, GuardError,
+    AccessRequest, Decision, ErrorKind, FieldVerdict, GuardError, MaskStyle as WitMask,
+    Treatment as WitTreatment,
 };
 use exports::crmguard::guard::policy::Guest;
 
@@ -40,6 +38,7 @@ const POLICY: &str = include_str!("../../../examples/policy.json");
 
 fn guard_error(e: crmguard_core::Error) -> GuardError {
     GuardError {
+        kind: ErrorKind::Invalid,
         code: e.code().to_owned(),
         message: e.to_string(),
     }
@@ -47,6 +46,7 @@ fn guard_error(e: crmguard_core::Error) -> GuardError {
 
 fn invalid(message: String) -> GuardError {
     GuardError {
+        kind: ErrorKind::Invalid,
         code: crmguard_core::codes::POLICY_INVALID.to_owned(),
         message,
     }
@@ -57,16 +57,6 @@ fn deny(reason: String) -> Decision {
         allow: false,
         reason,
         fields: Vec::new(),
-    }
-}
-
-fn context(req: &AccessRequest, field: &str) -> FieldContext {
-    FieldContext {
-        tenant: req.tenant.clone(),
-        object: req.object.clone(),
-        record: req.record_id.clone(),
-        field: field.to_owned(),
-        subject: req.subject.clone(),
     }
 }
 
@@ -93,60 +83,23 @@ fn claims(req: &AccessRequest, roles_claim: &str) -> Result<Map<String, Value>, 
     Ok(claims)
 }
 
-/// A stored value as JSON, opened through the crypto component if it is a sealed field.
-fn opened(req: &AccessRequest, field: &FieldValue) -> Result<Value, GuardError> {
-    let value: Value = serde_json::from_str(&field.json)
-        .map_err(|e| invalid(format!("field {}: {e}", field.name)))?;
-    let Some(text) = value.as_str().filter(|s| SealedField::from_text(s).is_ok()) else {
-        return Ok(value);
-    };
-    let o = fields::open(&context(req, &field.name), text)?;
-    Ok(match o.content {
-        ContentType::Json => serde_json::from_slice(&o.plaintext)
-            .map_err(|e| invalid(format!("field {}: {e}", field.name)))?,
-        ContentType::Bytes => Value::String(String::from_utf8_lossy(&o.plaintext).into_owned()),
-    })
-}
-
-fn verdict(
-    req: &AccessRequest,
-    field: &FieldValue,
-    visibility: Option<&FieldVisibility>,
-) -> Result<FieldVerdict, GuardError> {
-    let (action, json) = match visibility {
-        Some(FieldVisibility::Clear) => (FieldAction::Pass, Some(opened(req, field)?.to_string())),
-        Some(FieldVisibility::Mask { style }) => (
-            FieldAction::Mask,
-            Some(mask_value(&opened(req, field)?, *style).to_string()),
-        ),
-        Some(FieldVisibility::Sealed) => {
-            let value: Value = serde_json::from_str(&field.json)
-                .map_err(|e| invalid(format!("field {}: {e}", field.name)))?;
-            let text = match value.as_str().filter(|s| SealedField::from_text(s).is_ok()) {
-                Some(sealed) => sealed.to_owned(),
-                None => {
-                    let (bytes, content) = match value {
-                        Value::String(s) => (s.into_bytes(), ContentType::Bytes),
-                        other => (other.to_string().into_bytes(), ContentType::Json),
-                    };
-                    fields::seal(&context(req, &field.name), &bytes, content)?
-                }
-            };
-            (FieldAction::Encrypt, Some(Value::String(text).to_string()))
-        }
-        Some(FieldVisibility::Hidden) | None => (FieldAction::Drop, None),
-    };
-    Ok(FieldVerdict {
-        name: field.name.clone(),
-        action,
-        json,
-    })
+fn treatment(action: Treatment, style: MaskStyle) -> WitTreatment {
+    match action {
+        Treatment::Clear => WitTreatment::Clear,
+        Treatment::Mask => WitTreatment::Mask(match style {
+            MaskStyle::Last4 => WitMask::LastFour,
+            MaskStyle::EmailLocalPart => WitMask::EmailLocalPart,
+            MaskStyle::Full => WitMask::Full,
+        }),
+        Treatment::Sealed => WitTreatment::Sealed,
+        Treatment::Hidden => WitTreatment::Hidden,
+    }
 }
 
 struct Reference;
 
 impl Guest for Reference {
-    fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
+    fn decide(req: AccessRequest, _sealer: &RecordSealer) -> Result<Decision, GuardError> {
         let policy = Policy::from_json(POLICY).map_err(guard_error)?;
         let Ok(action) = serde_json::from_value::<Action>(Value::String(req.action.clone())) else {
             return Ok(deny(format!(
@@ -181,11 +134,18 @@ impl Guest for Reference {
                 )));
             }
         }
-        let verdicts = req
+        let record = req
             .fields
             .iter()
-            .map(|f| verdict(&req, f, decision.fields.get(&f.name)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|f| (f.name.clone(), serde_json::Value::Null))
+            .collect();
+        let verdicts: Vec<FieldVerdict> = treatments(&record, &decision.fields)
+            .into_iter()
+            .map(|f| FieldVerdict {
+                name: f.name,
+                treatment: treatment(f.action, f.style),
+            })
+            .collect();
         logging::log(
             Level::Debug,
             &format!(

@@ -10,8 +10,12 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use zeroize::Zeroizing;
 
-use super::bindings::crypto::exports::crmguard::guard::fields as crypto_fields;
+use crmguard_core::request::FieldSealer;
+use crmguard_core::{ContentType, SealedField, plaintext_to_value, value_to_plaintext};
+use serde_json::Value;
+
 use super::bindings::crypto::{self, Crypto, CryptoPre};
+use super::bindings::plugin::crmguard::guard::types;
 use super::error::{self, PluginError};
 use super::sandbox::{self, Limits, SandboxClock, Sandboxed};
 use super::shared::{Shared, classify, guard_code};
@@ -104,25 +108,20 @@ impl WasiView for CryptoState {
     }
 }
 
-impl crypto::crmguard::guard::types::Host for CryptoState {}
+impl types::Host for CryptoState {}
 
 impl crypto::crmguard::guard::keystore::Host for CryptoState {
-    fn keyring(
-        &mut self,
-        tenant: String,
-    ) -> wasmtime::Result<Result<String, crypto::crmguard::guard::types::GuardError>> {
+    fn keyring(&mut self, tenant: String) -> wasmtime::Result<Result<String, types::GuardError>> {
         if tenant != self.tenant.as_str() {
-            return Ok(Err(crypto::crmguard::guard::types::GuardError {
+            return Ok(Err(types::GuardError {
+                kind: types::ErrorKind::Forbidden,
                 code: error::TENANT.to_owned(),
                 message: "keys are served for the request's tenant only".to_owned(),
             }));
         }
         Ok(match self.keys.keyring(&self.tenant) {
             Ok(text) => Ok(text.to_string()),
-            Err(e) => Err(crypto::crmguard::guard::types::GuardError {
-                code: e.code.to_owned(),
-                message: e.message,
-            }),
+            Err(e) => Err(e.to_guard()),
         })
     }
 }
@@ -134,7 +133,7 @@ pub struct CryptoSession {
     pub(crate) ticks: u64,
 }
 
-type CryptoError = crypto::crmguard::guard::types::GuardError;
+type CryptoError = types::GuardError;
 
 impl CryptoComponent {
     /// The same component linked to other keys.
@@ -172,8 +171,8 @@ impl CryptoComponent {
     }
 }
 
-fn crypto_ctx(c: &crmguard_core::FieldContext) -> crypto::crmguard::guard::types::FieldContext {
-    crypto::crmguard::guard::types::FieldContext {
+fn crypto_ctx(c: &crmguard_core::FieldContext) -> types::FieldContext {
+    types::FieldContext {
         tenant: c.tenant.to_string(),
         object: c.object.to_string(),
         record: c.record.to_string(),
@@ -186,19 +185,43 @@ fn guard_failure(e: CryptoError) -> PluginError {
     PluginError::new(guard_code(&e.code), e.message)
 }
 
+/// The key a context seals under: the subject's when it names one, the keyring's otherwise.
+fn key_of(ctx: &crmguard_core::FieldContext) -> types::KeyScope {
+    if ctx.subject.is_some() {
+        types::KeyScope::Subject
+    } else {
+        types::KeyScope::Keyring
+    }
+}
+
 impl CryptoSession {
-    /// Seals bytes for `ctx`, through the component; returns the `cg1:` text form.
+    /// Seals bytes for `ctx` (under the subject's key when `ctx` names a subject), through
+    /// the component; returns the `cg1:` text form.
     pub fn seal(
         &mut self,
         ctx: &crmguard_core::FieldContext,
         plaintext: &[u8],
     ) -> Result<String, PluginError> {
+        self.seal_as(ctx, plaintext, ContentType::Bytes)
+    }
+
+    fn seal_as(
+        &mut self,
+        ctx: &crmguard_core::FieldContext,
+        plaintext: &[u8],
+        content: ContentType,
+    ) -> Result<String, PluginError> {
         self.store.set_epoch_deadline(self.ticks);
+        let content = match content {
+            ContentType::Bytes => types::ContentType::Bytes,
+            ContentType::Json => types::ContentType::Json,
+        };
         let r = self.bindings.crmguard_guard_fields().call_seal(
             &mut self.store,
             &crypto_ctx(ctx),
             plaintext,
-            crypto_fields::ContentType::Bytes,
+            content,
+            key_of(ctx),
         );
         self.finish(r)?.map_err(guard_failure)
     }
@@ -230,5 +253,77 @@ impl CryptoSession {
                 format!("the crypto component failed: {e}"),
             )
         })
+    }
+}
+
+/// A failure of the component as core's error, for [`FieldSealer`]: core's own code when it
+/// is one (the component runs core), `ERR_DECISION_SEALER` naming the host's code otherwise.
+fn core_error(e: PluginError) -> crmguard_core::Error {
+    crmguard_core::Error::relayed(e.code, e.message)
+}
+
+/// The crypto component as core's [`FieldSealer`]: a session started on first use for the
+/// tenant of the first context it is given, and refused for any other tenant. The rendering
+/// step of core's pipeline opens and seals through it, so values render exactly as they do
+/// natively while keys stay in the component.
+pub struct CryptoSealer<'a> {
+    component: &'a CryptoComponent,
+    session: Option<(TenantId, CryptoSession)>,
+}
+
+impl<'a> CryptoSealer<'a> {
+    /// Seals and opens through `component`.
+    pub fn new(component: &'a CryptoComponent) -> Self {
+        Self {
+            component,
+            session: None,
+        }
+    }
+
+    fn session(&mut self, tenant: &TenantId) -> Result<&mut CryptoSession, crmguard_core::Error> {
+        if self.session.is_none() {
+            let s = self.component.session(tenant).map_err(core_error)?;
+            self.session = Some((tenant.clone(), s));
+        }
+        match &mut self.session {
+            Some((t, s)) if t == tenant => Ok(s),
+            _ => Err(core_error(PluginError::new(
+                error::TENANT,
+                "a sealer serves one tenant",
+            ))),
+        }
+    }
+}
+
+impl core::fmt::Debug for CryptoSealer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("CryptoSealer(..)")
+    }
+}
+
+impl FieldSealer for CryptoSealer<'_> {
+    fn open(
+        &mut self,
+        ctx: &crmguard_core::FieldContext,
+        sealed: &SealedField,
+    ) -> Result<Value, crmguard_core::Error> {
+        let plain = self
+            .session(&ctx.tenant)?
+            .open(ctx, &sealed.to_text())
+            .map_err(core_error)?;
+        plaintext_to_value(sealed.content_type(), plain)
+    }
+
+    fn seal(
+        &mut self,
+        ctx: &crmguard_core::FieldContext,
+        value: &Value,
+    ) -> Result<SealedField, crmguard_core::Error> {
+        let (content, plain) = value_to_plaintext(value);
+        let text = self
+            .session(&ctx.tenant)?
+            .seal_as(ctx, &plain, content)
+            .map_err(core_error)?;
+        SealedField::from_text(&text).map_err(Into::into)
     }
 }

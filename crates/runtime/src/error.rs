@@ -3,6 +3,10 @@
 
 use core::fmt;
 
+use crmguard_core::ErrorKind;
+
+use super::bindings::plugin::crmguard::guard::types::{ErrorKind as WitKind, GuardError};
+
 /// A plugin could not be loaded or run. `code` is stable; `message` holds no secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginError {
@@ -18,6 +22,55 @@ impl PluginError {
             code,
             message: message.into(),
         }
+    }
+
+    /// What kind of failure it is ([`kind_of`]).
+    pub fn kind(&self) -> ErrorKind {
+        kind_of(self.code)
+    }
+
+    /// As the WIT's `guard-error`.
+    pub(crate) fn to_guard(&self) -> GuardError {
+        GuardError {
+            kind: wit_kind(self.kind()),
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// The kind of any code this host returns: core's from its table, the host's own from
+/// [`PLUGIN_ERROR_KINDS`]; a code neither knows is `internal`.
+pub fn kind_of(code: &str) -> ErrorKind {
+    crmguard_core::error_kind(code)
+        .or_else(|| {
+            PLUGIN_ERROR_KINDS
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, k)| *k)
+        })
+        .unwrap_or(ErrorKind::Internal)
+}
+
+/// Core's kind as the WIT's.
+pub(crate) fn wit_kind(kind: ErrorKind) -> WitKind {
+    match kind {
+        ErrorKind::Invalid => WitKind::Invalid,
+        ErrorKind::Unauthenticated => WitKind::Unauthenticated,
+        ErrorKind::Forbidden => WitKind::Forbidden,
+        ErrorKind::NotFound => WitKind::NotFound,
+        ErrorKind::Integrity => WitKind::Integrity,
+        ErrorKind::Limit => WitKind::Limit,
+        ErrorKind::Internal => WitKind::Internal,
+    }
+}
+
+/// A `guard-error` for `code` (its kind derived from the code).
+pub(crate) fn guard(code: &str, message: impl Into<String>) -> GuardError {
+    GuardError {
+        kind: wit_kind(kind_of(code)),
+        code: code.to_owned(),
+        message: message.into(),
     }
 }
 
@@ -69,3 +122,42 @@ pub const PLUGIN_ERROR_CODES: &[&str] = &[
     MANIFEST, NOT_FOUND, DIGEST, WORLD, INVALID, LINK, TRAP, TIMEOUT, MEMORY, CAPABILITY, SCOPE,
     OUTPUT, TENANT, REQUEST, ENGINE, IO,
 ];
+
+/// The kind of each of the host's own codes: what a caller can do about it.
+pub const PLUGIN_ERROR_KINDS: &[(&str, ErrorKind)] = &[
+    (MANIFEST, ErrorKind::Invalid),
+    (NOT_FOUND, ErrorKind::NotFound),
+    (DIGEST, ErrorKind::Integrity),
+    (WORLD, ErrorKind::Invalid),
+    (INVALID, ErrorKind::Invalid),
+    (LINK, ErrorKind::Forbidden),
+    (TRAP, ErrorKind::Internal),
+    (TIMEOUT, ErrorKind::Limit),
+    (MEMORY, ErrorKind::Limit),
+    (CAPABILITY, ErrorKind::Forbidden),
+    (SCOPE, ErrorKind::Limit),
+    (OUTPUT, ErrorKind::Internal),
+    (TENANT, ErrorKind::Forbidden),
+    (REQUEST, ErrorKind::Invalid),
+    (ENGINE, ErrorKind::Internal),
+    (IO, ErrorKind::Internal),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_host_code_has_one_kind() {
+        assert_eq!(PLUGIN_ERROR_KINDS.len(), PLUGIN_ERROR_CODES.len());
+        for code in PLUGIN_ERROR_CODES {
+            let n = PLUGIN_ERROR_KINDS.iter().filter(|(c, _)| c == code).count();
+            assert_eq!(n, 1, "{code}");
+        }
+        assert_eq!(kind_of(TIMEOUT), ErrorKind::Limit);
+        assert_eq!(
+            kind_of(crmguard_core::codes::SEALED_FIELD_AUTH),
+            ErrorKind::Integrity
+        );
+    }
+}

@@ -13,9 +13,9 @@ use super::bindings::crypto::{Crypto, CryptoPre};
 use super::bindings::plugin::{PolicyPlugin, PolicyPluginPre};
 use super::bindings::tokens::TokenVerifierPre;
 use super::cache;
-use super::crypto::{CryptoComponent, CryptoState, KeySource, NoKeys};
+use super::crypto::{CryptoComponent, CryptoSealer, CryptoState, KeySource, NoKeys};
 use super::error::{self, PluginError};
-use super::imports::PluginState;
+use super::imports::{PluginState, RequestSealer};
 use super::manifest::{Capability, Manifest, World};
 use super::request::{self, AccessRequest, LogLine, Outcome};
 use super::sandbox::{self, SandboxClock};
@@ -130,6 +130,17 @@ impl PluginHost {
         let required = m.world.required_export();
         if !ty.exports(engine).any(|(name, _)| name == required) {
             let exports: Vec<&str> = ty.exports(engine).map(|(n, _)| n).collect();
+            if exports.iter().any(|n| n.ends_with("@0.1.0")) {
+                return Err(PluginError::new(
+                    error::WORLD,
+                    format!(
+                        "{} was built against crmguard:guard@0.1.0; this host runs 0.2.0: \
+                         rebuild it against wit/guard.wit (docs/PLUGINS.md, \"Moving from \
+                         0.1.0\")",
+                        m.name
+                    ),
+                ));
+            }
             return Err(PluginError::new(
                 error::WORLD,
                 format!(
@@ -232,11 +243,13 @@ impl PluginHost {
     }
 
     /// Runs `plugin` on `request` in a fresh instance, through core's decision step
-    /// ([`decide_bound`]: the answer validated against the request). Never fails and never
-    /// panics on anything the plugin does: a misbehaving plugin yields a deny with its reason.
+    /// ([`decide_bound`]: the answer validated against the request, then rendered through
+    /// the crypto component, [`CryptoSealer`]). Never fails and never panics on anything the
+    /// plugin does: a misbehaving plugin yields a deny with its reason.
     pub fn decide(&self, plugin: &Plugin, services: &Services, request: &AccessRequest) -> Outcome {
         let mut decider = PluginDecider::new(self, plugin, services);
-        let decision = decide_bound(request, &mut decider);
+        let mut sealer = CryptoSealer::new(&services.crypto);
+        let decision = decide_bound(request, &mut decider, &mut sealer);
         decider.outcome(decision)
     }
 
@@ -265,14 +278,21 @@ impl PluginHost {
             log: Vec::new(),
             log_dropped: 0,
             max_log_lines: shared.config.max_log_lines,
+            resources: 0,
         };
         let mut store = Store::new(&shared.engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(shared.ticks);
-        let answer = plugin.pre.instantiate(&mut store).and_then(|p| {
-            p.crmguard_guard_policy()
-                .call_decide(&mut store, &request::to_wit(request))
-        });
+        let answer = store
+            .data_mut()
+            .table
+            .push(RequestSealer)
+            .map_err(wasmtime::Error::from)
+            .and_then(|sealer| {
+                let p = plugin.pre.instantiate(&mut store)?;
+                p.crmguard_guard_policy()
+                    .call_decide(&mut store, &request::to_wit(request), sealer)
+            });
         let data = store.data_mut();
         log.append(&mut data.log);
         *log_dropped += data.log_dropped;

@@ -4,22 +4,27 @@
 //! runs them (`crmguard run`, `crmguard serve`). Every rule stays in crmguard-core: a plugin
 //! is one more [`Decider`](crmguard_core::request::Decider) of core's request pipeline.
 //!
-//! Policy plugins are untrusted components of the world `crmguard:guard/policy-plugin` (see
-//! `wit/guard.wit`): each request gets a fresh instance from a pre-instantiated, pooled
+//! Policy plugins are untrusted components of the world `crmguard:guard/policy-plugin@0.2.0`
+//! (see `wit/guard.wit`): each request gets a fresh instance from a pre-instantiated, pooled
 //! component, with no filesystem, network, environment or clock unless its manifest grants one,
 //! a CPU deadline, and bounded memory, instances and tables. Whatever a plugin does (trap,
 //! loop, exhaust memory, return garbage), the answer is a deny [`Verdict`] carrying a stable
 //! `ERR_PLUGIN_*` code, and the host keeps serving.
 //!
-//! The plugin's `fields` import is served by the crypto component (world
-//! `crmguard:guard/crypto`), instantiated on first use in its own store; only that component
-//! is linked to the host's [`KeySource`], so a plugin never sees key bytes. Its `tokens` and
-//! `audit` imports are served likewise by the tokens and audit components ([`Services`]).
+//! A plugin names a treatment per field, never values; core renders them. Its one crypto
+//! capability is the request-scoped `record-sealer` handed to `decide` (the request's record
+//! only, within budgets), served by the crypto component (world `crmguard:guard/crypto`),
+//! instantiated on first use in its own store; only that component is linked to the host's
+//! [`KeySource`], so a plugin never sees key bytes. Its `tokens` and `audit` imports (a key
+//! set parsed once, a log session appended to) are served likewise by the tokens and audit
+//! components ([`Services`]).
 //!
 //! ```no_run
 //! use crmguard_core::request::{Pipeline, Target};
 //! use crmguard_core::{ClaimNames, KeySet, TenantId, TenantIssuers, UnixTime, VerificationOptions};
-//! use crmguard_runtime::{HostConfig, PluginDecider, PluginHost, PluginsDir, Services, TenantKeyrings};
+//! use crmguard_runtime::{
+//!     CryptoSealer, HostConfig, PluginDecider, PluginHost, PluginsDir, Services, TenantKeyrings,
+//! };
 //! use std::sync::Arc;
 //!
 //! let host = PluginHost::new(HostConfig::default())?;
@@ -43,7 +48,10 @@
 //! let record = serde_json::from_str(&std::fs::read_to_string("record.json")?)?;
 //! let time = UnixTime::from_secs(1_764_400_100).expect("in range");
 //! let mut decider = PluginDecider::new(&host, &plugin, &services);
-//! let decided = pipeline.decide(token.trim(), target, time, record, &mut decider)?;
+//! // The plugin names a treatment per field; core renders the values through the crypto
+//! // component (keys stay in it).
+//! let mut sealer = CryptoSealer::new(&services.crypto);
+//! let decided = pipeline.decide(token.trim(), target, time, record, &mut decider, &mut sealer)?;
 //! // Append `decided.event` to the audit log before answering with `decided.decision`.
 //! println!("{}", decider.outcome(decided.decision).to_json());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -64,7 +72,7 @@ mod services;
 mod shared;
 
 pub use cache::{ArtifactCache, CacheKey};
-pub use error::{PLUGIN_ERROR_CODES, PluginError};
+pub use error::{PLUGIN_ERROR_CODES, PLUGIN_ERROR_KINDS, PluginError, kind_of};
 
 /// The plugin host's own stable codes as constants (`ERR_PLUGIN_*`, `ERR_IO`), so callers
 /// compare [`PluginError::code`](crate::PluginError) against these instead of spelling a
@@ -75,11 +83,12 @@ pub mod codes {
         REQUEST, SCOPE, TENANT, TIMEOUT, TRAP, WORLD,
     };
 }
-pub use crypto::{CryptoComponent, CryptoSession, KeySource, TenantKeyrings};
+pub use crypto::{CryptoComponent, CryptoSealer, CryptoSession, KeySource, TenantKeyrings};
 pub use host::{Plugin, PluginDecider, PluginHost};
 pub use manifest::{Capability, Manifest, PluginsDir, World};
 pub use request::{AccessDecision, AccessRequest, LogLine, Outcome, Verdict};
 pub use services::{
-    AuditComponent, AuditSession, LogSummary, Services, TokensComponent, TokensSession,
+    AuditComponent, AuditSession, ComponentKeySet, ComponentLog, LogSummary, Services,
+    TokensComponent, TokensSession,
 };
 pub use shared::HostConfig;

@@ -33,10 +33,10 @@ impl World {
     /// The export a component of this world must have.
     pub(crate) fn required_export(self) -> &'static str {
         match self {
-            World::PolicyPlugin => "crmguard:guard/policy@0.1.0",
-            World::Crypto => "crmguard:guard/fields@0.1.0",
-            World::TokenVerifier => "crmguard:guard/tokens@0.1.0",
-            World::AuditBuilder => "crmguard:guard/audit@0.1.0",
+            World::PolicyPlugin => "crmguard:guard/policy@0.2.0",
+            World::Crypto => "crmguard:guard/fields@0.2.0",
+            World::TokenVerifier => "crmguard:guard/tokens@0.2.0",
+            World::AuditBuilder => "crmguard:guard/audit@0.2.0",
         }
     }
 
@@ -44,17 +44,17 @@ impl World {
     pub(crate) fn allowed_imports(self) -> &'static [&'static str] {
         match self {
             World::PolicyPlugin => &[
-                "crmguard:guard/types@0.1.0",
-                "crmguard:guard/fields@0.1.0",
-                "crmguard:guard/tokens@0.1.0",
-                "crmguard:guard/audit@0.1.0",
-                "crmguard:guard/logging@0.1.0",
+                "crmguard:guard/types@0.2.0",
+                "crmguard:guard/sealing@0.2.0",
+                "crmguard:guard/tokens@0.2.0",
+                "crmguard:guard/audit@0.2.0",
+                "crmguard:guard/logging@0.2.0",
             ],
             World::Crypto => &[
-                "crmguard:guard/types@0.1.0",
-                "crmguard:guard/keystore@0.1.0",
+                "crmguard:guard/types@0.2.0",
+                "crmguard:guard/keystore@0.2.0",
             ],
-            World::TokenVerifier | World::AuditBuilder => &["crmguard:guard/types@0.1.0"],
+            World::TokenVerifier | World::AuditBuilder => &["crmguard:guard/types@0.2.0"],
         }
     }
 

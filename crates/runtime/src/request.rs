@@ -1,12 +1,12 @@
 //! Requests in, outcomes out: core's [`AccessRequest`] to the WIT's, a plugin's answer to
-//! core's [`Proposal`] (validated by core), and the [`Outcome`] the CLI prints: core's
+//! core's [`Proposal`] (validated and rendered by core), and the [`Outcome`] the CLI prints: core's
 //! [`AccessDecision`] with the plugin's log.
 
 use std::ops::Deref;
 
-use crmguard_core::Treatment;
 pub use crmguard_core::request::{AccessDecision, AccessRequest, Verdict};
 use crmguard_core::request::{Proposal, ProposedField};
+use crmguard_core::{MaskStyle, Treatment};
 
 use super::bindings::plugin::crmguard::guard::types as wit;
 use super::error::PluginError;
@@ -23,13 +23,14 @@ fn json_fields<'a>(
 }
 
 /// The request as the WIT's `access-request`: the tenant is the caller's own, the time is
-/// the request's (seconds).
+/// the request's (milliseconds).
 pub(crate) fn to_wit(request: &AccessRequest) -> wit::AccessRequest {
     let principal = request.principal();
     wit::AccessRequest {
         tenant: request.tenant().to_string(),
         principal: wit::Principal {
             subject: principal.subject().to_owned(),
+            tenant: principal.tenant().to_string(),
             roles: principal.roles().to_vec(),
             claims: json_fields(principal.claims().iter()),
         },
@@ -37,7 +38,7 @@ pub(crate) fn to_wit(request: &AccessRequest) -> wit::AccessRequest {
         object: request.object().to_string(),
         record_id: request.record_id().to_string(),
         subject: request.subject().map(ToString::to_string),
-        time: request.time().as_secs(),
+        time: request.time().as_millis(),
         fields: json_fields(request.record().iter()),
     }
 }
@@ -110,15 +111,25 @@ pub(crate) fn proposal(answer: Result<wit::Decision, wit::GuardError>) -> Propos
             fields: d
                 .fields
                 .into_iter()
-                .map(|f| ProposedField {
-                    name: f.name,
-                    action: match f.action {
-                        wit::FieldAction::Pass => Treatment::Clear,
-                        wit::FieldAction::Mask => Treatment::Mask,
-                        wit::FieldAction::Encrypt => Treatment::Sealed,
-                        wit::FieldAction::Drop => Treatment::Hidden,
-                    },
-                    json: f.json,
+                .map(|f| {
+                    let (action, style) = match f.treatment {
+                        wit::Treatment::Clear => (Treatment::Clear, MaskStyle::default()),
+                        wit::Treatment::Mask(style) => (
+                            Treatment::Mask,
+                            match style {
+                                wit::MaskStyle::LastFour => MaskStyle::Last4,
+                                wit::MaskStyle::EmailLocalPart => MaskStyle::EmailLocalPart,
+                                wit::MaskStyle::Full => MaskStyle::Full,
+                            },
+                        ),
+                        wit::Treatment::Sealed => (Treatment::Sealed, MaskStyle::default()),
+                        wit::Treatment::Hidden => (Treatment::Hidden, MaskStyle::default()),
+                    };
+                    ProposedField {
+                        name: f.name,
+                        action,
+                        style,
+                    }
                 })
                 .collect(),
         },

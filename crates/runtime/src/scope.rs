@@ -1,13 +1,13 @@
-//! What a plugin's `fields` import may do within one request: seal, open and index only the
-//! request's own record (its tenant, object, record id and data subject), a bounded number of
-//! times. Without this the crypto component is a confused deputy: a plugin could forge
-//! authentic `cg1:` values for any record of the tenant, open values it smuggled in from
-//! elsewhere, run a dictionary against blind indexes, or probe which ids are live, erased or
-//! unknown data subjects through the error codes of calls naming other subjects.
+//! What a plugin's request-scoped sealer may do: seal, open and index fields of the request's
+//! own record only, a bounded number of times. The plugin names a field; the tenant, object,
+//! record id and data subject are the request's, so it cannot name another record, subject or
+//! tenant at all (0.1.0 took a whole context from the plugin and checked it). The budgets
+//! stop the sealer being an oracle: a dictionary run against blind indexes, or a probe of
+//! which values open.
 
-use crmguard_core::{RecordSchema, RecordTarget, TenantId};
+use crmguard_core::{FieldName, TenantId};
 
-use super::bindings::plugin::crmguard::guard::types;
+use super::bindings::plugin::crmguard::guard::types::{self, ErrorKind, KeyScope};
 use super::error;
 use super::request::AccessRequest;
 
@@ -49,6 +49,7 @@ pub(crate) struct Scope {
 
 fn refused(message: String) -> types::GuardError {
     types::GuardError {
+        kind: ErrorKind::Limit,
         code: error::SCOPE.to_owned(),
         message,
     }
@@ -78,79 +79,42 @@ impl Scope {
         Ok(())
     }
 
-    fn check(
-        &self,
-        tenant: &str,
-        object: &str,
-        record: &str,
-        subject: Option<&str>,
-    ) -> Result<(), types::GuardError> {
-        if tenant != self.tenant.as_str() {
-            return Err(types::GuardError {
-                code: error::TENANT.to_owned(),
-                message: "keys are served for the request's tenant only".to_owned(),
-            });
-        }
-        if object != self.object || record != self.record {
-            return Err(refused(format!(
-                "the request is about {} {}; the call named {object} {record}",
-                self.object, self.record
-            )));
-        }
-        // No subject is in scope too: a subject's record keeps its keyring-key fields bound
-        // to tenant, object, record and field only.
-        if subject.is_some() && subject != self.subject.as_deref() {
-            return Err(refused(
-                "the call names another data subject than the request's".to_owned(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Admits a call on one field of `ctx`, or says why not.
+    /// Spends one call of `call`'s budget on `field` of the request's record and returns the
+    /// context the crypto component gets: the request's tenant, object, record and subject.
+    /// A field name that is not one is refused before any budget is spent.
     pub(crate) fn admit(
         &mut self,
         call: Call,
-        ctx: &types::FieldContext,
-    ) -> Result<(), types::GuardError> {
-        self.check(
-            &ctx.tenant,
-            &ctx.object,
-            &ctx.record,
-            ctx.subject.as_deref(),
-        )?;
-        self.spend(call)
+        field: &str,
+    ) -> Result<types::FieldContext, types::GuardError> {
+        FieldName::new(field).map_err(|e| {
+            let e = crmguard_core::Error::from(e);
+            types::GuardError {
+                kind: ErrorKind::Invalid,
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            }
+        })?;
+        self.spend(call)?;
+        Ok(types::FieldContext {
+            tenant: self.tenant.to_string(),
+            object: self.object.clone(),
+            record: self.record.clone(),
+            field: field.to_owned(),
+            subject: self.subject.clone(),
+        })
     }
 
-    /// Admits `seal-record` / `open-record` of `record_json` under `schema_json`: the record
-    /// the schema identifies (object, record id and subject paths) must be the request's.
-    pub(crate) fn admit_record(
-        &mut self,
-        call: Call,
-        tenant: &str,
-        schema_json: &str,
-        record_json: &str,
-    ) -> Result<(), types::GuardError> {
-        let invalid = |e: crmguard_core::Error| types::GuardError {
-            code: e.code().to_owned(),
-            message: e.to_string(),
-        };
-        let schema = RecordSchema::from_json(schema_json).map_err(invalid)?;
-        let record: serde_json::Value =
-            serde_json::from_str(record_json).map_err(|e| types::GuardError {
-                code: crmguard_core::codes::RECORD_INVALID.to_owned(),
-                message: format!("record: {e}"),
-            })?;
-        let target = RecordTarget::tenant(self.tenant.clone());
-        let id = schema.record_id(&record, &target).map_err(invalid)?;
-        let subject = schema.subject_id(&record, &target).map_err(invalid)?;
-        self.check(
-            tenant,
-            schema.object().as_str(),
-            id.as_str(),
-            subject.as_ref().map(|s| s.as_str()),
-        )?;
-        self.spend(call)
+    /// Whether the request has a data subject, for a call under the subject's key.
+    pub(crate) fn admits_key(&self, key: KeyScope) -> Result<(), types::GuardError> {
+        match (key, &self.subject) {
+            (KeyScope::Subject, None) => Err(types::GuardError {
+                kind: ErrorKind::Invalid,
+                code: crmguard_core::codes::SUBJECT_REQUIRED.to_owned(),
+                message: "the request names no data subject".to_owned(),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -158,78 +122,65 @@ impl Scope {
 mod tests {
     use super::*;
 
-    fn scope() -> Scope {
+    fn scope(subject: Option<&str>) -> Scope {
         Scope {
             tenant: TenantId::new("acme").unwrap_or_else(|_| unreachable!("valid")),
             object: "contact".into(),
             record: "0042".into(),
-            subject: Some("0042".into()),
+            subject: subject.map(Into::into),
             used: [0; 3],
         }
     }
 
-    fn ctx(tenant: &str, object: &str, record: &str, subject: Option<&str>) -> types::FieldContext {
-        types::FieldContext {
-            tenant: tenant.into(),
-            object: object.into(),
-            record: record.into(),
-            field: "email".into(),
-            subject: subject.map(Into::into),
-        }
+    #[test]
+    fn every_call_is_about_the_requests_record_and_subject() {
+        let mut s = scope(Some("0042"));
+        let ctx = s
+            .admit(Call::Seal, "email")
+            .unwrap_or_else(|e| panic!("{}", e.code));
+        assert_eq!(
+            (ctx.tenant, ctx.object, ctx.record, ctx.field, ctx.subject),
+            (
+                "acme".into(),
+                "contact".into(),
+                "0042".into(),
+                "email".into(),
+                Some("0042".into())
+            )
+        );
+        assert!(s.admits_key(KeyScope::Subject).is_ok());
+        let s = scope(None);
+        assert_eq!(
+            s.admits_key(KeyScope::Subject).map_err(|e| e.code),
+            Err(crmguard_core::codes::SUBJECT_REQUIRED.to_owned())
+        );
+        assert!(s.admits_key(KeyScope::Keyring).is_ok());
     }
 
     #[test]
-    fn only_the_requests_record_and_subject_are_in_scope() {
-        let mut s = scope();
-        assert!(
-            s.admit(Call::Seal, &ctx("acme", "contact", "0042", Some("0042")))
-                .is_ok()
-        );
-        // The record's keyring-key fields carry no subject.
-        assert!(
-            s.admit(Call::Open, &ctx("acme", "contact", "0042", None))
-                .is_ok()
-        );
-        for (c, code) in [
-            (
-                ctx("globex", "contact", "0042", Some("0042")),
-                error::TENANT,
-            ),
-            (ctx("acme", "deal", "0042", Some("0042")), error::SCOPE),
-            (ctx("acme", "contact", "0043", Some("0042")), error::SCOPE),
-            (ctx("acme", "contact", "0042", Some("0099")), error::SCOPE),
-        ] {
-            assert_eq!(
-                s.admit(Call::Open, &c).map_err(|e| e.code),
-                Err(code.to_owned())
-            );
+    fn a_field_name_that_is_not_one_is_refused_without_spending() {
+        let mut s = scope(None);
+        for bad in ["", "a\u{0}b", &"x".repeat(10_000)] {
+            let e = s.admit(Call::Open, bad).unwrap_err();
+            assert!(e.code.starts_with("ERR_"), "{}", e.code);
+            assert_ne!(e.code, error::SCOPE);
         }
+        assert_eq!(s.used, [0; 3]);
     }
 
     #[test]
     fn each_kind_of_call_has_a_budget() {
-        let mut s = scope();
-        let c = ctx("acme", "contact", "0042", Some("0042"));
+        let mut s = scope(Some("0042"));
         for _ in 0..16 {
-            assert!(s.admit(Call::BlindIndex, &c).is_ok());
+            assert!(s.admit(Call::BlindIndex, "email").is_ok());
         }
         assert_eq!(
-            s.admit(Call::BlindIndex, &c).map_err(|e| e.code),
+            s.admit(Call::BlindIndex, "email")
+                .map(drop)
+                .map_err(|e| e.code),
             Err(error::SCOPE.to_owned())
         );
         // Other kinds keep their own budgets.
-        assert!(s.admit(Call::Open, &c).is_ok());
-    }
-
-    #[test]
-    fn whole_records_are_checked_through_their_schema() {
-        let schema = r#"{"object":"contact","record_id":"id","subject":"id","fields":{"id":{"action":"clear"},"email":{"action":"encrypt"}}}"#;
-        let mut s = scope();
-        assert!(
-            s.admit_record(Call::Seal, "acme", schema, r#"{"id":"0042","email":"a@b"}"#)
-                .is_ok()
-        );
-        let other = s.admit_record(Call::Seal, "acme", schema, r#"{"id":"0043","email":"a@b"}"#);
-        assert_eq!(other.map_err(|e| e.code), Err(error::SCOPE.to_owned()));
+        assert!(s.admit(Call::Open, "email").is_ok());
     }
 }

@@ -6,10 +6,12 @@
 use std::sync::Arc;
 
 use wasmtime::Store;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{ResourceAny, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::bindings::audit::exports::crmguard::guard::audit as wit_audit;
 use super::bindings::audit::{AuditBuilder, AuditBuilderPre};
+use super::bindings::plugin::crmguard::guard::types::GuardError;
 use super::bindings::tokens::exports::crmguard::guard::tokens as wit_tokens;
 use super::bindings::tokens::{TokenVerifier, TokenVerifierPre};
 use super::crypto::CryptoComponent;
@@ -127,6 +129,14 @@ pub struct AuditSession {
     pub(crate) ticks: u64,
 }
 
+/// A key set parsed by a [`TokensSession`]'s component; valid in that session only.
+#[derive(Debug)]
+pub struct ComponentKeySet(pub(crate) ResourceAny);
+
+/// A log being extended in an [`AuditSession`]'s component; valid in that session only.
+#[derive(Debug)]
+pub struct ComponentLog(pub(crate) ResourceAny);
+
 impl TokensComponent {
     /// A fresh instance.
     pub fn session(&self) -> Result<TokensSession, PluginError> {
@@ -170,8 +180,8 @@ fn trap(store: &Store<PureState>, what: &str, e: &wasmtime::Error) -> PluginErro
     )
 }
 
-fn failure(code: String, message: String) -> PluginError {
-    PluginError::new(guard_code(&code), message)
+fn failure(e: GuardError) -> PluginError {
+    PluginError::new(guard_code(&e.code), e.message)
 }
 
 /// What a verified log holds, as the audit component reports it.
@@ -187,42 +197,87 @@ pub struct LogSummary {
     pub checkpoints: u64,
 }
 
-impl TokensSession {
-    /// Verifies `token` against `jwks_json` at `now`, through the component; returns the claims
-    /// (a JSON object, text).
-    pub fn verify(
-        &mut self,
-        token: &str,
-        jwks_json: &str,
-        options: &crmguard_core::VerificationOptions,
-        now: u64,
-    ) -> Result<String, PluginError> {
-        // The 0.1.0 interface reads empty lists as "not checked" and has no typ setting: the
-        // host refuses what it cannot say, exactly as core would, rather than check less.
-        options
-            .check()
-            .map_err(|e| failure(e.code().to_owned(), e.to_string()))?;
-        if options.token_type != crmguard_core::TokenType::Jwt {
-            return Err(PluginError::new(
-                error::REQUEST,
-                "the tokens component (crmguard:guard@0.1.0) checks the default token type only",
-            ));
+impl From<wit_audit::LogSummary> for LogSummary {
+    fn from(s: wit_audit::LogSummary) -> Self {
+        Self {
+            log_id: s.log_id,
+            size: s.size,
+            head_hash: s.head_hash,
+            checkpoints: s.checkpoints,
         }
-        let o = wit_tokens::VerifyOptions {
-            issuers: options.allowed_issuers.clone(),
-            audiences: options.allowed_audiences.clone(),
-            leeway_secs: options.leeway_secs,
-            require_exp: options.require_exp,
-            max_token_age_secs: options.max_token_age_secs,
-            now,
-        };
+    }
+}
+
+/// Core's verification options in the interface's terms; `now` in milliseconds.
+pub(crate) fn wit_options(
+    options: &crmguard_core::VerificationOptions,
+    now: crmguard_core::UnixTime,
+) -> Result<wit_tokens::VerifyOptions, PluginError> {
+    options
+        .check()
+        .map_err(|e| PluginError::new(guard_code(e.code()), e.to_string()))?;
+    let narrow = |v: u64, what: &str| {
+        u32::try_from(v)
+            .map_err(|_| PluginError::new(error::REQUEST, format!("{what} is over 2^32")))
+    };
+    Ok(wit_tokens::VerifyOptions {
+        issuers: options.allowed_issuers.clone(),
+        audiences: options.allowed_audiences.clone(),
+        waive_issuer: options.waive.issuer,
+        waive_audience: options.waive.audience,
+        token_type: match options.token_type {
+            crmguard_core::TokenType::AccessToken => wit_tokens::TokenType::AccessToken,
+            crmguard_core::TokenType::Any => wit_tokens::TokenType::Any,
+            _ => wit_tokens::TokenType::Jwt,
+        },
+        leeway_secs: narrow(options.leeway_secs, "the leeway")?,
+        require_exp: options.require_exp,
+        max_token_age_secs: options
+            .max_token_age_secs
+            .map(|a| narrow(a, "the maximum token age"))
+            .transpose()?,
+        now: now.as_millis(),
+    })
+}
+
+impl TokensSession {
+    /// Parses `jwks_json` once, in the component.
+    pub fn key_set(&mut self, jwks_json: &str) -> Result<ComponentKeySet, PluginError> {
         self.store.set_epoch_deadline(self.ticks);
         let r = self
             .bindings
             .crmguard_guard_tokens()
-            .call_verify(&mut self.store, token, jwks_json, &o)
+            .key_set()
+            .call_parse(&mut self.store, jwks_json)
             .map_err(|e| trap(&self.store, "tokens", &e))?;
-        r.map_err(|e| failure(e.code, e.message))
+        r.map(ComponentKeySet).map_err(failure)
+    }
+
+    /// Verifies `token` against `keys` at `now`, through the component; returns the claims
+    /// (a JSON object, text).
+    pub fn verify(
+        &mut self,
+        keys: &ComponentKeySet,
+        token: &str,
+        options: &crmguard_core::VerificationOptions,
+        now: crmguard_core::UnixTime,
+    ) -> Result<String, PluginError> {
+        let o = wit_options(options, now)?;
+        self.store.set_epoch_deadline(self.ticks);
+        let r = self
+            .bindings
+            .crmguard_guard_tokens()
+            .key_set()
+            .call_verify(&mut self.store, keys.0, token, &o)
+            .map_err(|e| trap(&self.store, "tokens", &e))?;
+        r.map_err(failure)
+    }
+
+    /// Releases a key set in the component.
+    pub fn drop_key_set(&mut self, keys: ComponentKeySet) -> Result<(), PluginError> {
+        keys.0
+            .resource_drop(&mut self.store)
+            .map_err(|e| trap(&self.store, "tokens", &e))
     }
 }
 
@@ -240,30 +295,47 @@ impl AuditSession {
             .crmguard_guard_audit()
             .call_verify(&mut self.store, log_id, jsonl, verifying_keys)
             .map_err(|e| trap(&self.store, "audit", &e))?;
-        let s = r.map_err(|e| failure(e.code, e.message))?;
-        Ok(LogSummary {
-            log_id: s.log_id,
-            size: s.size,
-            head_hash: s.head_hash,
-            checkpoints: s.checkpoints,
-        })
+        r.map(LogSummary::from).map_err(failure)
     }
 
-    /// Appends one event (core's `AuditEvent`, JSON) to the log through the component;
+    /// Verifies `jsonl` once (empty: a new log) and continues after its last record.
+    pub fn open_log(&mut self, log_id: &str, jsonl: &str) -> Result<ComponentLog, PluginError> {
+        self.store.set_epoch_deadline(self.ticks);
+        let r = self
+            .bindings
+            .crmguard_guard_audit()
+            .log_session()
+            .call_open(&mut self.store, log_id, jsonl)
+            .map_err(|e| trap(&self.store, "audit", &e))?;
+        r.map(ComponentLog).map_err(failure)
+    }
+
+    /// Chains one event (core's `AuditEvent`, JSON) at `time` after `log`'s last record;
     /// returns the new record's line.
     pub fn append(
         &mut self,
-        log_id: &str,
-        jsonl: &str,
+        log: &ComponentLog,
         event_json: &str,
-        time: u64,
+        time: crmguard_core::UnixTime,
     ) -> Result<String, PluginError> {
         self.store.set_epoch_deadline(self.ticks);
         let r = self
             .bindings
             .crmguard_guard_audit()
-            .call_append(&mut self.store, log_id, jsonl, event_json, time)
+            .log_session()
+            .call_append(&mut self.store, log.0, event_json, time.as_millis())
             .map_err(|e| trap(&self.store, "audit", &e))?;
-        r.map_err(|e| failure(e.code, e.message))
+        r.map_err(failure)
+    }
+
+    /// `log`'s chain so far.
+    pub fn summary(&mut self, log: &ComponentLog) -> Result<LogSummary, PluginError> {
+        self.store.set_epoch_deadline(self.ticks);
+        self.bindings
+            .crmguard_guard_audit()
+            .log_session()
+            .call_summary(&mut self.store, log.0)
+            .map(LogSummary::from)
+            .map_err(|e| trap(&self.store, "audit", &e))
     }
 }

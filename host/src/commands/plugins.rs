@@ -338,7 +338,11 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
         issuers: &issuers,
     };
     let mut decider = RunDecider::new(&args);
-    let decided = pipeline.decide(&token, target, time, record, &mut decider)?;
+    let mut sealer = RunSealer {
+        keyring: &args.keyring,
+        loaded: None,
+    };
+    let decided = pipeline.decide(&token, target, time, record, &mut decider, &mut sealer)?;
     if let Some(failure) = decider.load_error {
         return Err(failure);
     }
@@ -430,6 +434,48 @@ impl Decider for RunDecider<'_> {
 
     fn invalid_answer_code(&self) -> &'static str {
         PluginDecider::INVALID_ANSWER
+    }
+}
+
+/// Renders the plugin's treatments with the keyring, loaded on first use (a refused or
+/// denied request loads nothing for rendering).
+struct RunSealer<'a> {
+    keyring: &'a crate::keystore::KeyringOpts,
+    loaded: Option<crmguard_core::Keyring>,
+}
+
+impl RunSealer<'_> {
+    fn keyring(&mut self) -> Result<&crmguard_core::Keyring, crmguard_core::Error> {
+        if self.loaded.is_none() {
+            let k = self
+                .keyring
+                .load()
+                .map_err(|f| crmguard_core::Error::relayed(f.code, f.message))?;
+            self.loaded = Some(k.keyring);
+        }
+        self.loaded
+            .as_ref()
+            .ok_or_else(|| crmguard_core::Error::relayed("ERR_IO", "the keyring was not loaded"))
+    }
+}
+
+impl crmguard_core::request::FieldSealer for RunSealer<'_> {
+    fn open(
+        &mut self,
+        ctx: &crmguard_core::FieldContext,
+        sealed: &crmguard_core::SealedField,
+    ) -> Result<Value, crmguard_core::Error> {
+        crmguard_core::request::KeyringSealer::new(self.keyring()?, crmguard_core::SystemEntropy)
+            .open(ctx, sealed)
+    }
+
+    fn seal(
+        &mut self,
+        ctx: &crmguard_core::FieldContext,
+        value: &Value,
+    ) -> Result<crmguard_core::SealedField, crmguard_core::Error> {
+        crmguard_core::request::KeyringSealer::new(self.keyring()?, crmguard_core::SystemEntropy)
+            .seal(ctx, value)
     }
 }
 

@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crmguard_core::request::AccessRequest;
 use crmguard_core::request::{
-    Decided, Decider, DeciderFailure, KeyringSealer, Pipeline, PolicyDecider, Proposal, Target,
+    Decided, Decider, DeciderFailure, Pipeline, PolicyDecider, Proposal, Target,
+    TenantKeyringsSealer,
 };
 use crmguard_core::{Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
 use crmguard_runtime::PluginDecider;
@@ -286,15 +287,16 @@ impl Decider for ServeDecider<'_> {
 }
 
 impl ServeDecider<'_> {
-    /// The object's plugin, or the native policy through the tenant's keyring.
+    /// The object's plugin, or the native policy. Either names treatments; core renders
+    /// them with the tenant's keyring ([`TenantKeyringsSealer`]).
     fn decide_record(&self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
         let s = self.service;
-        let Some(keyring) = s.keyrings.get(request.tenant()) else {
+        if !s.keyrings.contains_key(request.tenant()) {
             return Err(DeciderFailure {
                 code: crmguard_core::codes::REQUEST_TENANT_UNKNOWN.to_owned(),
                 message: "the caller's tenant is not served here".to_owned(),
             });
-        };
+        }
         match (s.objects.get(request.object().as_str()), &s.plugins) {
             (Some(ObjectDecider::Plugin(plugin)), Some((host, services))) => {
                 PluginDecider::new(host, plugin, services).decide(request)
@@ -306,8 +308,7 @@ impl ServeDecider<'_> {
                         message: "no policy decides this object".to_owned(),
                     });
                 };
-                let mut sealer = KeyringSealer::new(keyring, SystemEntropy);
-                PolicyDecider::new(policy, &mut sealer).decide(request)
+                PolicyDecider::new(policy).decide(request)
             }
         }
     }
@@ -336,7 +337,8 @@ async fn run_pipeline(
         } else {
             ServeDecider::for_object(&s, &object)
         };
-        pipeline.decide(&token, target, now(), record, &mut decider)
+        let mut sealer = TenantKeyringsSealer::new(&s.keyrings, SystemEntropy);
+        pipeline.decide(&token, target, now(), record, &mut decider, &mut sealer)
     })
     .await
     .map_err(|_| {

@@ -262,6 +262,8 @@ error_codes! {
     }
     "DECISION" {
         DECISION_INVALID = "ERR_DECISION_INVALID" [Internal]:
-            "a decider's answer does not fit its request (bounds, fields, values, deny code)";
+            "a decider's answer does not fit its request (bounds, names, deny code)";
+        DECISION_SEALER = "ERR_DECISION_SEALER" [Internal]:
+            "the sealer rendering a decision (a crypto component) failed; the message names the host's code";
     }
 }

@@ -103,6 +103,8 @@ fn one_of_each() -> Vec<Error> {
         RequestError::TenantIssuer.into(),
         RequestError::TenantMismatch.into(),
         crate::DecisionError::Invalid(s()).into(),
+        crate::DecisionError::Sealer(s()).into(),
+        Error::relayed(codes::SEALED_FIELD_AUTH, "opened elsewhere"),
     ]
 }
 
@@ -195,7 +197,9 @@ fn variant(e: &Error) -> &'static str {
         },
         Error::Decision(e) => match e {
             crate::DecisionError::Invalid(_) => "Decision::Invalid",
+            crate::DecisionError::Sealer(_) => "Decision::Sealer",
         },
+        Error::Relayed { .. } => "Relayed",
     }
 }
 
@@ -412,4 +416,14 @@ fn token_claim_errors_say_which_claim_and_why() {
     ] {
         assert_eq!((other.claim(), other.reason()), (None, None), "{other}");
     }
+}
+
+#[test]
+fn relayed_codes_stay_cores() {
+    let e = Error::relayed(codes::KEY_DESTROYED, "key 2 was destroyed");
+    assert_eq!(e.code(), codes::KEY_DESTROYED);
+    assert_eq!(e.kind(), crate::ErrorKind::NotFound);
+    let e = Error::relayed("ERR_PLUGIN_TRAP", "the crypto component trapped");
+    assert_eq!(e.code(), codes::DECISION_SEALER);
+    assert!(e.to_string().contains("ERR_PLUGIN_TRAP"), "{e}");
 }

@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::AccessRequest;
+use super::{AccessRequest, FieldSealer, render_field};
 use crate::error::DecisionError;
 use crate::{
     Activity, AuditEvent, AuditFieldAction, Decision as AuditDecision, Error, EventActor,
-    EventClass, EventField, EventResource, Outcome as EventOutcome, Treatment,
+    EventClass, EventField, EventResource, FieldName, MaskStyle, Outcome as EventOutcome,
+    Treatment,
 };
 
 /// The largest answer (reason, field names and values) accepted from a decider.
@@ -25,16 +26,29 @@ pub const MAX_REASON_LEN: usize = 1024;
 /// The code of a decider's plain deny (`allow: false` without a code of its own).
 pub const POLICY_DENIED: &str = crate::codes::POLICY_DENIED;
 
-/// What a decider answered for one field: the action, and the value the caller gets (JSON
-/// text; none for a hidden field).
+/// What a decider answered for one field: how the caller gets it. Deciders name treatments,
+/// never values: core renders every field ([`render_field`](super::render_field)), so a
+/// sealed value is opened, masked or sealed one way in every runtime and a decider cannot
+/// answer with values of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProposedField {
     /// The field's name in the request's record.
     pub name: String,
     /// What the caller gets.
     pub action: Treatment,
-    /// The value shown, as JSON text (ignored for [`Treatment::Hidden`]).
-    pub json: Option<String>,
+    /// How a masked field is masked (ignored for other treatments).
+    pub style: MaskStyle,
+}
+
+impl ProposedField {
+    /// `name` shown with `action` (a mask in the default style).
+    pub fn new(name: impl Into<String>, action: Treatment) -> Self {
+        Self {
+            name: name.into(),
+            action,
+            style: MaskStyle::default(),
+        }
+    }
 }
 
 /// A decider's answer, before validation.
@@ -123,12 +137,17 @@ pub fn is_stable_code(code: &str) -> bool {
 }
 
 impl Proposal {
-    /// Checks the answer against its request and builds the caller's view
-    /// (`ERR_DECISION_INVALID` otherwise): within [`MAX_DECISION_BYTES`] and
-    /// [`MAX_REASON_LEN`], a deny code that is a stable code, only fields of the request, each
-    /// at most once, shown values that are JSON (duplicate members refused), and a sealed
-    /// value that is a sealed field's text. A field without an answer is left out.
-    pub fn validate(self, request: &AccessRequest) -> Result<AccessDecision, Error> {
+    /// Checks the answer against its request, then renders the caller's view through
+    /// `sealer`. An answer out of bounds is `ERR_DECISION_INVALID`: over
+    /// [`MAX_DECISION_BYTES`] or [`MAX_REASON_LEN`], a deny code that is not a stable code, a
+    /// field the request does not have, or a field named twice. A field without an answer is
+    /// left out. A field that cannot be rendered (a sealed value that does not open or
+    /// decode) fails with its own code.
+    pub fn validate(
+        self,
+        request: &AccessRequest,
+        sealer: &mut dyn FieldSealer,
+    ) -> Result<AccessDecision, Error> {
         match self {
             Proposal::Deny { code, reason } => {
                 let code = code.unwrap_or_else(|| POLICY_DENIED.to_owned());
@@ -141,11 +160,7 @@ impl Proposal {
                 Ok(AccessDecision::deny(code, reason))
             }
             Proposal::Allow { reason, fields } => {
-                let size = reason.len()
-                    + fields
-                        .iter()
-                        .map(|f| f.name.len() + f.json.as_ref().map_or(0, String::len))
-                        .sum::<usize>();
+                let size = reason.len() + fields.iter().map(|f| f.name.len()).sum::<usize>();
                 if size > MAX_DECISION_BYTES {
                     return Err(invalid(format!(
                         "the decision is {size} bytes; the bound is {MAX_DECISION_BYTES}"
@@ -154,9 +169,8 @@ impl Proposal {
                 if reason.len() > MAX_REASON_LEN {
                     return Err(invalid("the reason is longer than 1024 bytes"));
                 }
-                let mut record = Map::new();
                 let mut actions = BTreeMap::new();
-                for f in fields {
+                for f in &fields {
                     if !request.record().contains_key(&f.name) {
                         return Err(invalid(format!(
                             "a verdict names {:?}, which the request does not have",
@@ -166,25 +180,14 @@ impl Proposal {
                     if actions.insert(f.name.clone(), f.action).is_some() {
                         return Err(invalid(format!("two verdicts for {:?}", f.name)));
                     }
-                    if f.action == Treatment::Hidden {
-                        continue;
+                }
+                let mut record = Map::new();
+                for f in &fields {
+                    let stored = &request.record()[&f.name];
+                    let ctx = request.field_context(FieldName::new(f.name.as_str())?);
+                    if let Some(shown) = render_field(f.action, f.style, stored, &ctx, sealer)? {
+                        record.insert(f.name.clone(), shown);
                     }
-                    let json = f
-                        .json
-                        .ok_or_else(|| invalid(format!("no value for {:?}", f.name)))?;
-                    let value = crate::token::strict_json(json.as_bytes()).ok_or_else(|| {
-                        invalid(format!("the value for {:?} is not JSON", f.name))
-                    })?;
-                    let is_sealed = value
-                        .as_str()
-                        .is_some_and(|s| crate::SealedField::from_text(s).is_ok());
-                    if f.action == Treatment::Sealed && !is_sealed {
-                        return Err(invalid(format!(
-                            "the sealed value for {:?} is not a sealed field",
-                            f.name
-                        )));
-                    }
-                    record.insert(f.name, value);
                 }
                 Ok(AccessDecision {
                     verdict: Verdict::Allow { reason },

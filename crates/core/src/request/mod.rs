@@ -18,7 +18,9 @@ pub use decision::{
 };
 pub use pipeline::{Decided, Decider, DeciderFailure, Pipeline, decide_bound};
 pub use principal::{Principal, TenantIssuers};
-pub use render::{FieldSealer, KeyringSealer, PolicyDecider, render_field};
+pub use render::{
+    FieldSealer, KeyringSealer, PolicyDecider, TenantKeyringsSealer, render_field, treatments,
+};
 pub use time::UnixTime;
 
 /// Parses JSON in which no object, at any depth, repeats a member name. RFC 8259 leaves

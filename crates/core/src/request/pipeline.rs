@@ -7,20 +7,28 @@
 //!    bound to its issuer) and the request to the caller ([`AccessRequest::bind`]): a request
 //!    for another tenant is refused here, with a deny that is audited, and no decider runs;
 //! 3. **decide**: the [`Decider`] (a native policy, or the host running a policy plugin in
-//!    its sandbox) answers a [`Proposal`], which is validated against the request
-//!    ([`Proposal::validate`]); a decider that fails or answers out of bounds is a deny with
-//!    its code;
-//! 4. **audit**: the decision's [`AuditEvent`] (caller's own tenant, field names and actions,
+//!    its sandbox) answers a [`Proposal`] (a treatment per field, never values), which is
+//!    validated against the request; a decider that fails or answers out of bounds is a deny
+//!    with its code;
+//! 4. **render** each field as its treatment says ([`Proposal::validate`] through
+//!    [`render_field`](super::render_field)): opened (strictly decoded) for clear and mask,
+//!    kept or made sealed for sealed, left out for hidden, by the adapter's [`FieldSealer`];
+//!    a value that does not open is a deny with its code;
+//! 5. **audit**: the decision's [`AuditEvent`] (caller's own tenant, field names and actions,
 //!    never values), which the adapter must append before it answers;
-//! 5. **answer** with the [`AccessDecision`]: the verdict and the record as the caller may
+//! 6. **answer** with the [`AccessDecision`]: the verdict and the record as the caller may
 //!    see it.
 //!
-//! Keys never pass through here: a decider that opens or seals does it through its own
-//! scoped crypto (the host's request-scoped session, or a [`super::FieldSealer`]).
+//! Keys never pass through here: the [`FieldSealer`] holds them (a keyring natively, the
+//! crypto component's session in a plugin host), and a decider that must look at a sealed
+//! value does it through its own request-scoped crypto.
 
 use serde_json::{Map, Value};
 
-use super::{AccessDecision, AccessRequest, Principal, Proposal, Target, TenantIssuers, UnixTime};
+use super::{
+    AccessDecision, AccessRequest, FieldSealer, Principal, Proposal, Target, TenantIssuers,
+    UnixTime,
+};
 use crate::{AuditEvent, ClaimNames, Error, KeySet, VerificationOptions, VerifiedClaims};
 
 /// Decides bound requests: a native policy, or a host running a plugin.
@@ -84,9 +92,10 @@ impl Pipeline<'_> {
         time: UnixTime,
         record: Map<String, Value>,
         decider: &mut dyn Decider,
+        sealer: &mut dyn FieldSealer,
     ) -> Result<Decided, Error> {
         let claims = self.keys.verify_jwt(token, self.options, time.as_secs())?;
-        self.decide_verified(&claims, target, time, record, decider)
+        self.decide_verified(&claims, target, time, record, decider, sealer)
     }
 
     /// Steps 2 to 5, for claims the adapter verified itself (e.g. with a remote key set).
@@ -97,6 +106,7 @@ impl Pipeline<'_> {
         time: UnixTime,
         record: Map<String, Value>,
         decider: &mut dyn Decider,
+        sealer: &mut dyn FieldSealer,
     ) -> Result<Decided, Error> {
         let principal = Principal::from_verified(claims, self.names, self.issuers)?;
         let request = match AccessRequest::bind(principal, target, time, record, decider.name()) {
@@ -109,7 +119,7 @@ impl Pipeline<'_> {
                 });
             }
         };
-        let decision = decide_bound(&request, decider);
+        let decision = decide_bound(&request, decider, sealer);
         let event = decision.audit_event(&request, decider.name());
         Ok(Decided {
             decision,
@@ -119,13 +129,23 @@ impl Pipeline<'_> {
     }
 }
 
-/// Step 3 alone, for a request already bound: the decider's answer, validated; a failure or
-/// an answer that does not validate is a deny with the decider's code.
-pub fn decide_bound(request: &AccessRequest, decider: &mut dyn Decider) -> AccessDecision {
+/// Steps 3 and 4 alone, for a request already bound: the decider's answer, validated and
+/// rendered through `sealer`. A decider that fails is a deny with its code; an answer out of
+/// bounds, a deny with [`Decider::invalid_answer_code`]; a field that does not render, a
+/// deny with the rendering's code.
+pub fn decide_bound(
+    request: &AccessRequest,
+    decider: &mut dyn Decider,
+    sealer: &mut dyn FieldSealer,
+) -> AccessDecision {
     match decider.decide(request) {
         Err(f) => AccessDecision::deny(f.code, f.message),
-        Ok(p) => p
-            .validate(request)
-            .unwrap_or_else(|e| AccessDecision::deny(decider.invalid_answer_code(), e.to_string())),
+        Ok(p) => p.validate(request, sealer).unwrap_or_else(|e| {
+            if e.code() == crate::codes::DECISION_INVALID {
+                AccessDecision::deny(decider.invalid_answer_code(), e.to_string())
+            } else {
+                AccessDecision::refused(&e)
+            }
+        }),
     }
 }

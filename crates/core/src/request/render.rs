@@ -8,9 +8,8 @@ use serde_json::{Map, Value};
 
 use super::{AccessRequest, Decider, DeciderFailure, Proposal, ProposedField};
 use crate::{
-    Action, AuthorizationRequest, Effect, Entropy, Error, FieldContext, FieldName, FieldVisibility,
-    Keyring, MaskStyle, Policy, SealedField, Treatment, mask_value, plaintext_to_value,
-    value_to_plaintext,
+    Action, AuthorizationRequest, Effect, Entropy, Error, FieldContext, FieldVisibility, Keyring,
+    MaskStyle, Policy, SealedField, Treatment, mask_value, plaintext_to_value, value_to_plaintext,
 };
 
 /// Opens and seals values for one request's record.
@@ -50,6 +49,48 @@ impl<E: Entropy> FieldSealer for KeyringSealer<'_, E> {
     fn seal(&mut self, ctx: &FieldContext, value: &Value) -> Result<SealedField, Error> {
         let (content, plain) = value_to_plaintext(value);
         self.keyring
+            .seal_with(ctx, &plain, content, &mut self.entropy)
+    }
+}
+
+/// One keyring per tenant as a [`FieldSealer`]: each context is opened and sealed with its own
+/// tenant's keyring, and a tenant without one is refused (`ERR_REQUEST_TENANT_UNKNOWN`).
+pub struct TenantKeyringsSealer<'a, E> {
+    keyrings: &'a std::collections::BTreeMap<crate::TenantId, Keyring>,
+    entropy: E,
+}
+
+impl<'a, E: Entropy> TenantKeyringsSealer<'a, E> {
+    /// Seals and opens with the context's tenant's keyring, fresh nonces from `entropy`.
+    pub fn new(
+        keyrings: &'a std::collections::BTreeMap<crate::TenantId, Keyring>,
+        entropy: E,
+    ) -> Self {
+        Self { keyrings, entropy }
+    }
+
+    fn keyring(&self, ctx: &FieldContext) -> Result<&'a Keyring, Error> {
+        self.keyrings
+            .get(&ctx.tenant)
+            .ok_or_else(|| crate::RequestError::UnknownTenant.into())
+    }
+}
+
+impl<E> core::fmt::Debug for TenantKeyringsSealer<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("TenantKeyringsSealer(..)")
+    }
+}
+
+impl<E: Entropy> FieldSealer for TenantKeyringsSealer<'_, E> {
+    fn open(&mut self, ctx: &FieldContext, sealed: &SealedField) -> Result<Value, Error> {
+        let plain = self.keyring(ctx)?.open(ctx, sealed)?;
+        plaintext_to_value(sealed.content_type(), plain)
+    }
+
+    fn seal(&mut self, ctx: &FieldContext, value: &Value) -> Result<SealedField, Error> {
+        let (content, plain) = value_to_plaintext(value);
+        self.keyring(ctx)?
             .seal_with(ctx, &plain, content, &mut self.entropy)
     }
 }
@@ -94,23 +135,17 @@ impl FieldVisibility {
     }
 }
 
-/// A policy document as a [`Decider`], rendering through a [`FieldSealer`]: the native
-/// counterpart of the reference policy plugin.
+/// A policy document as a [`Decider`]: the native counterpart of the reference policy
+/// plugin. It names each field's treatment; core renders them ([`Proposal::validate`]).
+#[derive(Debug, Clone, Copy)]
 pub struct PolicyDecider<'a> {
     policy: &'a Policy,
-    sealer: &'a mut dyn FieldSealer,
 }
 
 impl<'a> PolicyDecider<'a> {
-    /// Decides with `policy`, opening and sealing with `sealer`.
-    pub fn new(policy: &'a Policy, sealer: &'a mut dyn FieldSealer) -> Self {
-        Self { policy, sealer }
-    }
-}
-
-impl core::fmt::Debug for PolicyDecider<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("PolicyDecider(..)")
+    /// Decides with `policy`.
+    pub fn new(policy: &'a Policy) -> Self {
+        Self { policy }
     }
 }
 
@@ -155,34 +190,31 @@ impl Decider for PolicyDecider<'_> {
         {
             return Err(failure(&crate::PolicyError::TenantMismatch.into()));
         }
-        let fields =
-            render_record(request, &decision.fields, self.sealer).map_err(|e| failure(&e))?;
         Ok(Proposal::Allow {
             reason: decision.reason.to_string(),
-            fields,
+            fields: treatments(request.record(), &decision.fields),
         })
     }
 }
 
-fn render_record(
-    request: &AccessRequest,
+/// Every field of `record` with its treatment under a decision's `visibility`; a field the
+/// policy does not list is hidden (and audited as dropped).
+pub fn treatments(
+    record: &Map<String, Value>,
     visibility: &std::collections::BTreeMap<String, FieldVisibility>,
-    sealer: &mut dyn FieldSealer,
-) -> Result<Vec<ProposedField>, Error> {
-    let record: &Map<String, Value> = request.record();
-    let mut out = Vec::new();
-    for (name, stored) in record {
-        let Some(v) = visibility.get(name) else {
-            continue;
-        };
-        let (treatment, style) = v.treatment();
-        let ctx = request.field_context(FieldName::new(name.as_str())?);
-        let shown = render_field(treatment, style, stored, &ctx, sealer)?;
-        out.push(ProposedField {
-            name: name.clone(),
-            action: treatment,
-            json: shown.map(|v| v.to_string()),
-        });
-    }
-    Ok(out)
+) -> Vec<ProposedField> {
+    record
+        .keys()
+        .map(|name| {
+            let (action, style) = visibility
+                .get(name)
+                .unwrap_or(&FieldVisibility::Hidden)
+                .treatment();
+            ProposedField {
+                name: name.clone(),
+                action,
+                style,
+            }
+        })
+        .collect()
 }

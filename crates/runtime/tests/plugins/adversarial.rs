@@ -182,3 +182,30 @@ fn a_plugin_without_the_clocks_grant_reads_zero() {
     let reason = denied_with(fixture(), "clock", "ERR_CLOCK_READ");
     assert!(reason.starts_with("wall=0 monotonic=0 "), "{reason}");
 }
+
+/// A dictionary run against blind indexes through the request's sealer stops at the
+/// per-request budget; the plugin gets the refusal, denies with it, and the host keeps
+/// serving. The sealer names only a field: the request's record, subject and tenant are
+/// the host's, so no call can reach another record's keys (0.1.0 took a whole context).
+#[test]
+fn the_sealer_is_no_oracle() {
+    let reason = denied_with(fixture(), "oracle", "ERR_PLUGIN_SCOPE");
+    assert_eq!(reason, "refused after 16 guesses");
+}
+
+/// A plugin names treatments, never values: the values the caller sees are the stored ones
+/// rendered by core, so a plugin cannot forge a field (the hostile plugin, behaving, passes
+/// every field; the sealed ones arrive opened by the host, not by the plugin).
+#[test]
+fn values_are_rendered_by_the_host_not_the_plugin() {
+    let f = fixture();
+    let out = f
+        .host
+        .decide(&f.hostile, &f.services, &request(&["admin"], "read"));
+    assert!(out.verdict.is_allow(), "{out:?}");
+    let reference = f
+        .host
+        .decide(&f.reference, &f.services, &request(&["admin"], "read"));
+    assert_eq!(out.record["email"], reference.record["email"]);
+    assert_eq!(out.record["email"], "ada@example.com");
+}

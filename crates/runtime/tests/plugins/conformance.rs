@@ -122,9 +122,13 @@ fn token_verdicts_are_cores_through_the_tokens_component() {
     let mut session = tokens.session().unwrap();
     let mut check = |token: &str, jwks: &str, o: &crmguard_core::VerificationOptions, now: u64| {
         let native = native_verdict(token, jwks, o, now);
-        let component = session
-            .verify(token, jwks, o, now)
-            .map_err(|e| e.code.to_owned());
+        let at = crmguard_core::UnixTime::from_secs(now).unwrap();
+        let component = session.key_set(jwks).and_then(|keys| {
+            let verdict = session.verify(&keys, token, o, at);
+            session.drop_key_set(keys).unwrap();
+            verdict
+        });
+        let component = component.map_err(|e| e.code.to_owned());
         assert_eq!(component, native, "token {token:.40}… at {now}");
         native.is_ok()
     };
@@ -259,11 +263,14 @@ fn the_audit_component_verifies_and_chains_like_core() {
     )
     .unwrap();
     let mut log = String::new();
+    // One session for the whole chain: verified once, one record per append.
+    let chain = session.open_log(log_id, "").unwrap();
     let (mut appended, mut refused) = (0, 0);
     for e in doc["inputs"]["events"].as_array().unwrap() {
         let event: crmguard_core::AuditEvent = serde_json::from_value(e["event"].clone()).unwrap();
         let time = e["time"].as_u64().unwrap();
-        let component = session.append(log_id, &log, &e["event"].to_string(), time);
+        let at = crmguard_core::UnixTime::from_millis(time).unwrap();
+        let component = session.append(&chain, &e["event"].to_string(), at);
         match native.append(&event, time) {
             Ok(record) => {
                 let line = component.unwrap();
@@ -281,6 +288,12 @@ fn the_audit_component_verifies_and_chains_like_core() {
         }
     }
     assert_eq!((appended, refused), (records.len() - 1, 1));
+    let summary = session.summary(&chain).unwrap();
+    assert_eq!(summary.size, appended as u64);
+    assert_eq!(summary.head_hash, native.head().to_hex());
+    // A session resumed from the log continues it with the same bytes as core.
+    let resumed = session.open_log(log_id, &log).unwrap();
+    assert_eq!(session.summary(&resumed).unwrap().size, appended as u64);
     assert_eq!(
         session.verify(log_id, &log, &[]).unwrap().head_hash,
         native.head().to_hex()

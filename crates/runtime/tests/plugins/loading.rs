@@ -47,6 +47,23 @@ fn a_truncated_component_is_refused() {
     assert_eq!(e.code, "ERR_PLUGIN_INVALID", "{e}");
 }
 
+/// A plugin built against the 0.1.0 interfaces is refused at load with the way forward,
+/// never run (its `decide` takes no sealer and answers values).
+#[test]
+fn a_plugin_built_against_0_1_0_is_refused_with_the_way_forward() {
+    let (_tmp, dir) = tmp_dir();
+    let old = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/policy-plugin-0.1.0.wasm");
+    let m = dir
+        .add("old", "0.1.0", World::PolicyPlugin, &old, vec![])
+        .unwrap();
+    let e = fixture().host.load_plugin(&m).err().unwrap();
+    assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
+    assert!(e.message.contains("crmguard:guard@0.1.0"), "{e}");
+    assert!(e.message.contains("Moving from 0.1.0"), "{e}");
+    assert!(fixture().host.verify(&m).is_err());
+}
+
 #[test]
 fn a_component_for_the_wrong_world_is_refused() {
     let (_tmp, dir) = tmp_dir();
@@ -62,7 +79,7 @@ fn a_component_for_the_wrong_world_is_refused() {
         .unwrap();
     let e = fixture().host.load_plugin(&m).err().unwrap();
     assert_eq!(e.code, "ERR_PLUGIN_WORLD", "{e}");
-    assert!(e.message.contains("crmguard:guard/policy@0.1.0"), "{e}");
+    assert!(e.message.contains("crmguard:guard/policy@0.2.0"), "{e}");
     // A policy plugin declared as the crypto component.
     let m = dir
         .add(

@@ -4,14 +4,16 @@
 //! - `loop`: spins forever (the epoch deadline must stop it)
 //! - `bomb`: allocates until memory runs out (the memory limit must stop it)
 //! - `recurse`: recurses without end (the wasm stack limit must stop it)
-//! - `huge`: returns a 2 MiB field value (the host's output bound must refuse it)
+//! - `huge`: returns a verdict with a 2 MiB field name (the host's output bound must refuse it)
 //! - `trap`: aborts (a trap)
 //! - `panic`: panics (a trap, once the panic aborts)
-//! - `garbage`: returns a verdict for a field the request does not have, with invalid JSON
+//! - `garbage`: returns a verdict for a field the request does not have
 //! - `flood`: logs a million lines (the host's log bound must hold)
 //! - `sleep`: sleeps an hour (`thread::sleep`: a timer pollable, then `pollable.block`, a
 //!   host call that epoch interruption cannot stop; the sandbox must refuse the timer)
 //! - `clock`: answers with what the clocks read (frozen at zero unless granted)
+//! - `oracle`: blind-indexes guesses through the request's sealer until refused (a
+//!   dictionary attack; the per-request budget must stop it), answering with the refusal
 
 // wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code; none is
 // written by hand in this crate.
@@ -25,7 +27,19 @@ wit_bindgen::generate!({
 });
 
 use crmguard::guard::logging::{self, Level};
-use crmguard::guard::types::{AccessRequest, Decision, FieldAction, FieldVerdict, GuardError};
+use crmguard::guard::sealing::RecordSealer;
+use crmguard::guard::types::{
+    AccessRequest, BlindIndexSpec, Decision, ErrorKind, FieldVerdict, GuardError, KeyScope,
+    Normalizer, Treatment,
+};
+
+fn error(code: &str, message: String) -> GuardError {
+    GuardError {
+        kind: ErrorKind::Internal,
+        code: code.to_owned(),
+        message,
+    }
+}
 use exports::crmguard::guard::policy::Guest;
 
 fn recurse(depth: u64) -> u64 {
@@ -40,14 +54,11 @@ fn recurse(depth: u64) -> u64 {
 struct Hostile;
 
 impl Guest for Hostile {
-    fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
+    fn decide(req: AccessRequest, sealer: &RecordSealer) -> Result<Decision, GuardError> {
         match req.action.as_str() {
             "sleep" => {
                 std::thread::sleep(std::time::Duration::from_secs(3600));
-                Err(GuardError {
-                    code: "ERR_UNREACHABLE".to_owned(),
-                    message: "woke up after an hour".to_owned(),
-                })
+                Err(error("ERR_UNREACHABLE", "woke up after an hour".to_owned()))
             }
             "clock" => {
                 let wall = std::time::SystemTime::now()
@@ -59,10 +70,10 @@ impl Guest for Hostile {
                     n = black_box(n.wrapping_add(1));
                 }
                 let monotonic = started.elapsed().as_nanos();
-                Err(GuardError {
-                    code: "ERR_CLOCK_READ".to_owned(),
-                    message: format!("wall={wall} monotonic={monotonic} n={n}"),
-                })
+                Err(error(
+                    "ERR_CLOCK_READ",
+                    format!("wall={wall} monotonic={monotonic} n={n}"),
+                ))
             }
             "loop" => {
                 let mut n: u64 = 0;
@@ -78,24 +89,32 @@ impl Guest for Hostile {
             }
             "recurse" => {
                 let n = recurse(0);
-                Err(GuardError {
-                    code: "ERR_UNREACHABLE".to_owned(),
-                    message: n.to_string(),
-                })
+                Err(error("ERR_UNREACHABLE", n.to_string()))
             }
             "huge" => Ok(Decision {
                 allow: true,
                 reason: "huge".to_owned(),
                 fields: vec![FieldVerdict {
-                    name: req
-                        .fields
-                        .first()
-                        .map(|f| f.name.clone())
-                        .unwrap_or_default(),
-                    action: FieldAction::Pass,
-                    json: Some(format!("\"{}\"", "x".repeat(2 << 20))),
+                    name: "x".repeat(2 << 20),
+                    treatment: Treatment::Clear,
                 }],
             }),
+            "oracle" => {
+                let spec = BlindIndexSpec {
+                    normalize: vec![Normalizer::Email],
+                    bits: 32,
+                };
+                for i in 0..10_000u32 {
+                    let guess = format!("guess{i}@example.com");
+                    if let Err(e) = sealer.blind_index("email", &spec, KeyScope::Keyring, &guess) {
+                        return Err(error(&e.code, format!("refused after {i} guesses")));
+                    }
+                }
+                Err(error(
+                    "ERR_UNREACHABLE",
+                    "10 000 guesses indexed".to_owned(),
+                ))
+            }
             "trap" => std::process::abort(),
             "panic" => panic!("the hostile plugin panics on purpose"),
             "garbage" => Ok(Decision {
@@ -103,8 +122,7 @@ impl Guest for Hostile {
                 reason: "garbage".to_owned(),
                 fields: vec![FieldVerdict {
                     name: "no-such-field".to_owned(),
-                    action: FieldAction::Pass,
-                    json: Some("{not json".to_owned()),
+                    treatment: Treatment::Clear,
                 }],
             }),
             "flood" => {
@@ -125,8 +143,7 @@ impl Guest for Hostile {
                     .iter()
                     .map(|f| FieldVerdict {
                         name: f.name.clone(),
-                        action: FieldAction::Pass,
-                        json: Some(f.json.clone()),
+                        treatment: Treatment::Clear,
                     })
                     .collect(),
             }),

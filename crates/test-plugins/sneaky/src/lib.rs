@@ -13,23 +13,20 @@ wit_bindgen::generate!({
 });
 
 use crmguard::guard::keystore;
-use crmguard::guard::types::{AccessRequest, Decision, FieldAction, FieldVerdict, GuardError};
+use crmguard::guard::sealing::RecordSealer;
+use crmguard::guard::types::{AccessRequest, Decision, GuardError};
 use exports::crmguard::guard::policy::Guest;
 
 struct Sneaky;
 
 impl Guest for Sneaky {
-    fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
-        // Were it ever linked, this would leak the tenant's keys into the response.
+    fn decide(req: AccessRequest, _sealer: &RecordSealer) -> Result<Decision, GuardError> {
+        // Were it ever linked, this would leak the tenant's keys into the audited reason.
         let stolen = keystore::keyring(&req.tenant)?;
         Ok(Decision {
             allow: true,
-            reason: "exfiltrated".to_owned(),
-            fields: vec![FieldVerdict {
-                name: "stolen".to_owned(),
-                action: FieldAction::Pass,
-                json: Some(stolen),
-            }],
+            reason: stolen,
+            fields: Vec::new(),
         })
     }
 }

@@ -6,14 +6,16 @@
 //! - PHI fields (`diagnosis`, `note`) go only to a clinician whose token carries an active
 //!   care relationship with the note's patient (the request's data subject):
 //!   `"care_relationships": [{"patient": "pat-17", "until": 1764486400}]`, active while the
-//!   request's time is before `until`. Everyone else gets them dropped.
+//!   request's time is before `until` (seconds; the request's time is milliseconds). Everyone
+//!   else gets them hidden.
 //! - Break-glass: a clinician whose token says `"break_glass": true` gets PHI without a
 //!   relationship; the decision's reason says so, so the audit record does too.
 //! - Only reads are decided here; anything else is denied.
 //!
-//! Sealed values are opened through the host's `fields` import only for fields the caller
-//! gets in clear. The plugin never sees key bytes and has no clock: it decides by the
-//! request's time, which the host sets.
+//! The plugin names a treatment per field; the host renders the values (a sealed value is
+//! opened for the caller only for fields shown in clear). The plugin never sees key bytes or
+//! values it does not need, and has no clock: it decides by the request's time, which the
+//! host sets.
 
 // wit-bindgen's generated glue (canonical ABI lifting and lowering) is `unsafe` code.
 #![allow(unsafe_code)]
@@ -25,11 +27,9 @@ wit_bindgen::generate!({
     path: "../../../wit",
 });
 
-use crmguard::guard::fields::{self, ContentType};
 use crmguard::guard::logging::{self, Level};
-use crmguard::guard::types::{
-    AccessRequest, Decision, FieldAction, FieldContext, FieldValue, FieldVerdict, GuardError,
-};
+use crmguard::guard::sealing::RecordSealer;
+use crmguard::guard::types::{AccessRequest, Decision, FieldVerdict, GuardError, Treatment};
 use exports::crmguard::guard::policy::Guest;
 
 const OBJECT: &str = "patient_note";
@@ -60,36 +60,15 @@ fn cares_for(req: &AccessRequest, patient: &str) -> bool {
         return false;
     };
     relationships.iter().any(|r| {
-        r["patient"].as_str() == Some(patient) && r["until"].as_u64().is_some_and(|u| req.time < u)
-    })
-}
-
-/// The stored value as the caller gets it in clear: opened through the host if sealed.
-fn clear(req: &AccessRequest, field: &FieldValue) -> Result<String, GuardError> {
-    let sealed = match serde_json::from_str::<Value>(&field.json) {
-        Ok(Value::String(s)) if s.starts_with("cg1:") => s,
-        _ => return Ok(field.json.clone()),
-    };
-    let ctx = FieldContext {
-        tenant: req.tenant.clone(),
-        object: req.object.clone(),
-        record: req.record_id.clone(),
-        field: field.name.clone(),
-        subject: req.subject.clone(),
-    };
-    let opened = fields::open(&ctx, &sealed)?;
-    Ok(match opened.content {
-        ContentType::Json => String::from_utf8_lossy(&opened.plaintext).into_owned(),
-        ContentType::Bytes => {
-            Value::String(String::from_utf8_lossy(&opened.plaintext).into_owned()).to_string()
-        }
+        r["patient"].as_str() == Some(patient)
+            && r["until"].as_u64().is_some_and(|u| req.time / 1000 < u)
     })
 }
 
 struct MinimumNecessary;
 
 impl Guest for MinimumNecessary {
-    fn decide(req: AccessRequest) -> Result<Decision, GuardError> {
+    fn decide(req: AccessRequest, _sealer: &RecordSealer) -> Result<Decision, GuardError> {
         if req.object != OBJECT {
             return Ok(deny(format!("this plugin decides {OBJECT} only")));
         }
@@ -126,18 +105,14 @@ impl Guest for MinimumNecessary {
         for field in &req.fields {
             let name = field.name.as_str();
             let shown = NOT_PHI.contains(&name) || (phi && PHI.contains(&name));
-            verdicts.push(if shown {
-                FieldVerdict {
-                    name: field.name.clone(),
-                    action: FieldAction::Pass,
-                    json: Some(clear(&req, field)?),
-                }
-            } else {
-                FieldVerdict {
-                    name: field.name.clone(),
-                    action: FieldAction::Drop,
-                    json: None,
-                }
+            // The host renders the value: a sealed one is opened for the caller.
+            verdicts.push(FieldVerdict {
+                name: field.name.clone(),
+                treatment: if shown {
+                    Treatment::Clear
+                } else {
+                    Treatment::Hidden
+                },
             });
         }
         let reason = if treating {
