@@ -575,6 +575,21 @@ fn writes_are_decided_then_sealed_by_schema() {
     let intern = lookup(&token(json!({"roles": ["intern"]})), "ada@example.com");
     assert_eq!(intern["verdict"]["code"], "ERR_POLICY_DENIED");
     assert!(intern["index"].is_null());
+    // Stored values replayed into another record's write are not authentic there: the
+    // decision (which renders them) is a deny, audited, and nothing comes back.
+    let mut replay = sealed.clone();
+    replay["id"] = "0043".into();
+    let r = seal(
+        &writer,
+        &json!({"action": "update", "object": "contact", "record_id": "0043", "record": replay}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let replayed = r.json();
+    assert_eq!(
+        replayed["verdict"]["code"], "ERR_SEALED_FIELD_AUTH",
+        "{replayed}"
+    );
+    assert_eq!(replayed["record"], json!({}));
     // An object without a schema has no write path.
     let mut deal = body.clone();
     deal["object"] = "deal".into();

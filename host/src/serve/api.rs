@@ -19,7 +19,7 @@ use crmguard_core::request::{
     Decided, Decider, DeciderFailure, Pipeline, PolicyDecider, Proposal, Target,
     TenantKeyringsSealer,
 };
-use crmguard_core::{Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
+use crmguard_core::{ErrorKind, Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
 use crmguard_runtime::PluginDecider;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -95,24 +95,22 @@ fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
 }
 
 /// The HTTP status for a core error that stops a request before any decision.
-fn status_of(code: &str) -> StatusCode {
-    if code.starts_with("ERR_JWT")
-        || code.starts_with("ERR_JWS")
-        || code.starts_with("ERR_JOSE")
-        || code == codes::JWKS_NO_MATCHING_KEY
-        || code == codes::REQUEST_SUBJECT_CLAIM
-        || code == codes::REQUEST_TENANT_CLAIM
-    {
-        StatusCode::UNAUTHORIZED
-    } else if code.starts_with("ERR_REQUEST_TENANT") {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::BAD_REQUEST
+/// The HTTP status of a core failure, from its code's kind (crmguard-core's code table, so
+/// no code is classified here by its spelling): docs/ERRORS.md lists them.
+fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Integrity => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Limit => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 fn core_problem(e: &crmguard_core::Error) -> Response {
-    problem(status_of(e.code()), e.code(), &e.to_string())
+    problem(status_of(e.kind()), e.code(), &e.to_string())
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {
@@ -646,4 +644,30 @@ async fn method_not_allowed() -> Response {
         serve_codes::METHOD,
         "this endpoint does not take this method",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every core code has a status from its kind: caller faults are 4xx, and only the
+    /// environment's own failures (kind `internal`) are 5xx.
+    #[test]
+    fn every_core_code_has_a_status_from_its_kind() {
+        let mut internal = Vec::new();
+        for row in crmguard_core::ERROR_CODE_TABLE {
+            let status = status_of(row.kind);
+            if row.kind == ErrorKind::Internal {
+                assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}", row.code);
+                internal.push(row.code);
+            } else {
+                assert!(status.is_client_error(), "{}: {status}", row.code);
+            }
+        }
+        assert_eq!(
+            status_of(ErrorKind::Integrity),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert!(internal.contains(&codes::ENTROPY), "{internal:?}");
+    }
 }
