@@ -80,6 +80,8 @@ fn token(claims: Value) -> String {
 struct Server {
     child: Child,
     addr: String,
+    /// `http` or `https`.
+    scheme: String,
     data: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -147,14 +149,15 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let addr = line
+        let (scheme, addr) = line
             .trim()
-            .strip_prefix("crmguard serve: listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+            .strip_prefix("crmguard serve: listening on ")
+            .and_then(|u| u.split_once("://"))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         Self {
+            scheme: scheme.to_owned(),
+            addr: addr.to_owned(),
             child,
-            addr,
             data,
             _dir: dir,
         }
@@ -698,5 +701,375 @@ fn a_client_that_never_finishes_its_headers_is_dropped() {
         ),
         Err(e) => panic!("the connection was still open after 10 s: {e}"),
     }
+    server.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// The key set from the IdP over HTTPS (jose's remote-set semantics), and TLS on the listener.
+
+/// A test CA and a certificate it issued for 127.0.0.1: (CA PEM, leaf chain PEM, key PEM).
+fn loopback_certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "crmguard test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf_params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+/// How the loopback IdP answers `GET /jwks.json`.
+#[derive(Clone)]
+enum Idp {
+    /// 200 with this key set, after a delay.
+    Up(String, std::time::Duration),
+    /// 500.
+    Failing,
+    /// Accepts and never answers.
+    Hanging,
+}
+
+/// An HTTPS identity provider on loopback whose answer a test changes, counting requests.
+struct LoopbackIdp {
+    url: String,
+    ca_pem: String,
+    mode: std::sync::Arc<std::sync::Mutex<Idp>>,
+    hits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl LoopbackIdp {
+    fn start(mode: Idp) -> Self {
+        use std::sync::atomic::Ordering;
+        use std::sync::{Arc, Mutex};
+        let (ca_pem, chain, key) = loopback_certificates();
+        use rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(chain.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/jwks.json", listener.local_addr().unwrap());
+        let mode = Arc::new(Mutex::new(mode));
+        let hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (m, h) = (mode.clone(), hits.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (config, m, h) = (config.clone(), m.clone(), h.clone());
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, stream);
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match tls.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    h.fetch_add(1, Ordering::SeqCst);
+                    let mode = m.lock().unwrap().clone();
+                    let (status, body) = match mode {
+                        Idp::Up(jwks, delay) => {
+                            std::thread::sleep(delay);
+                            ("200 OK", jwks)
+                        }
+                        Idp::Failing => ("500 Internal Server Error", "{}".to_owned()),
+                        Idp::Hanging => {
+                            std::thread::sleep(std::time::Duration::from_secs(30));
+                            return;
+                        }
+                    };
+                    let _ = write!(
+                        tls,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.flush();
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                });
+            }
+        });
+        Self {
+            url,
+            ca_pem,
+            mode,
+            hits,
+        }
+    }
+
+    fn set(&self, mode: Idp) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    fn hits(&self) -> u64 {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A service whose key set is this IdP's, with these remote-set settings.
+    fn service(&self, settings: &str) -> Server {
+        let (url, ca) = (self.url.clone(), self.ca_pem.clone());
+        let settings = settings.to_owned();
+        Server::start_with(move |data| {
+            std::fs::write(data.join("idp-ca.pem"), &ca).unwrap();
+            std::fs::write(
+                data.join("crmguard.toml"),
+                format!(
+                    "[tokens]\nissuers = [\"https://idp.test\"]\naudiences = [\"crm-api\"]\n\
+                     jwks_url = \"{url}\"\njwks_ca = \"idp-ca.pem\"\n{settings}\n\
+                     [limits]\nmax_body_bytes = 65536\nheader_read_timeout_ms = 500\n"
+                ),
+            )
+            .unwrap();
+            ""
+        })
+    }
+}
+
+const KEY_A: &[u8] = &[0xa1; 32];
+const KEY_B: &[u8] = &[0xb2; 32];
+
+fn signed(kid: &str, secret: &[u8]) -> String {
+    let c = json!({"iss": "https://idp.test", "aud": "crm-api", "sub": "user-1",
+        "tenant": "acme", "roles": ["sales_rep"], "exp": now() + 600});
+    crmguard_conformance::idp::token_with(&c, kid, secret)
+}
+
+fn verify_status(server: &Server, token: &str) -> (u16, Value) {
+    let r = server.call(
+        "POST",
+        "/v1/tokens/verify",
+        &[("Authorization", &format!("Bearer {token}"))],
+        b"",
+    );
+    let v = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    (r.status, v)
+}
+
+/// jose's remote-set rules against an IdP that rotates its keys and goes down: fetched once
+/// at start; a new `kid` after a rotation causes one refetch (cooldown 0 here); cached keys
+/// keep working while the IdP is down, and a `kid` it never published is refused there.
+#[test]
+fn a_remote_key_set_follows_rotation_and_outlives_an_outage() {
+    use crmguard_conformance::idp::jwks_with;
+    let idp = LoopbackIdp::start(Idp::Up(
+        jwks_with(&[("a", KEY_A)]),
+        std::time::Duration::ZERO,
+    ));
+    let mut server = idp.service("jwks_cooldown_secs = 0");
+    assert_eq!(idp.hits(), 1, "fetched once at start");
+    assert_eq!(server.call("GET", "/readyz", &[], b"").status, 200);
+    assert_eq!(verify_status(&server, &signed("a", KEY_A)).0, 200);
+    assert_eq!(idp.hits(), 1, "served from the cache");
+    // The IdP rotates: b signs, a is gone. A token under b is verified after one refetch.
+    idp.set(Idp::Up(
+        jwks_with(&[("b", KEY_B)]),
+        std::time::Duration::ZERO,
+    ));
+    assert_eq!(verify_status(&server, &signed("b", KEY_B)).0, 200);
+    assert_eq!(idp.hits(), 2, "one refetch for the unknown kid");
+    // a is no longer trusted once the set without it has been fetched.
+    let (status, body) = verify_status(&server, &signed("a", KEY_A));
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "ERR_JWKS_NO_MATCHING_KEY");
+    // The IdP goes down: b keeps working from the cache, a kid never published is refused.
+    idp.set(Idp::Failing);
+    let before = idp.hits();
+    assert_eq!(verify_status(&server, &signed("b", KEY_B)).0, 200);
+    assert_eq!(idp.hits(), before, "a cached kid needs no fetch");
+    let (status, body) = verify_status(&server, &signed("c", &[0xc3; 32]));
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "ERR_JWKS_NO_MATCHING_KEY");
+    assert_eq!(idp.hits(), before + 1, "one refetch tried, and it failed");
+    let metrics = server.call("GET", "/metrics", &[], b"").body;
+    assert!(
+        metrics.contains("crmguard_jwks_fetches_total{outcome=\"error\"} 1"),
+        "{metrics}"
+    );
+    server.stop();
+}
+
+/// Within the cooldown an unknown `kid` causes no fetch at all (no refetch storm from
+/// tokens with made-up key ids).
+#[test]
+fn unknown_kids_within_the_cooldown_fetch_nothing() {
+    use crmguard_conformance::idp::jwks_with;
+    let idp = LoopbackIdp::start(Idp::Up(
+        jwks_with(&[("a", KEY_A)]),
+        std::time::Duration::ZERO,
+    ));
+    let mut server = idp.service("jwks_cooldown_secs = 3600");
+    for i in 0..20 {
+        let (status, body) = verify_status(&server, &signed(&format!("made-up-{i}"), KEY_B));
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["code"], "ERR_JWKS_NO_MATCHING_KEY");
+    }
+    assert_eq!(idp.hits(), 1, "only the fetch at start");
+    server.stop();
+}
+
+/// Started while the IdP is down: not ready, token paths 503 with a stable code (never a
+/// 401 that would blame the caller); once the IdP is back, concurrent requests share one
+/// fetch (single flight) and are answered.
+#[test]
+fn without_a_key_set_token_paths_answer_503_until_one_is_fetched() {
+    use crmguard_conformance::idp::jwks_with;
+    let idp = LoopbackIdp::start(Idp::Failing);
+    let mut server = idp.service("jwks_cooldown_secs = 0");
+    assert_eq!(server.call("GET", "/readyz", &[], b"").status, 503);
+    let (status, body) = verify_status(&server, &signed("a", KEY_A));
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "ERR_JWKS_UNAVAILABLE");
+    let r = server.decide(
+        &signed("a", KEY_A),
+        &json!({"object": "contact", "record_id": "0042", "record": {"id": "0042"}}),
+    );
+    r.problem(503, "ERR_JWKS_UNAVAILABLE");
+    // Back, and slow: sixteen requests at once wait for one fetch.
+    idp.set(Idp::Up(
+        jwks_with(&[("a", KEY_A)]),
+        std::time::Duration::from_millis(300),
+    ));
+    let before = idp.hits();
+    let token = signed("a", KEY_A);
+    std::thread::scope(|s| {
+        let answers: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| verify_status(&server, &token).0))
+            .collect();
+        for a in answers {
+            assert_eq!(a.join().unwrap(), 200);
+        }
+    });
+    assert_eq!(idp.hits(), before + 1, "one fetch for sixteen requests");
+    assert_eq!(server.call("GET", "/readyz", &[], b"").status, 200);
+    server.stop();
+}
+
+/// An IdP that accepts and never answers is given up on after the fetch timeout: a 503 with
+/// jose's code, not a hung request.
+#[test]
+fn a_hanging_idp_times_out() {
+    let idp = LoopbackIdp::start(Idp::Hanging);
+    let mut server = idp.service("jwks_timeout_ms = 200");
+    let (status, body) = verify_status(&server, &signed("a", KEY_A));
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "ERR_JWKS_TIMEOUT");
+    server.stop();
+}
+
+/// A key set URL that is not https, or roots that are not certificates, stop the service at
+/// start with ERR_SERVE_CONFIG.
+#[test]
+fn a_key_set_url_must_be_https() {
+    for (settings, why) in [
+        (
+            "jwks_url = \"http://127.0.0.1:1/jwks.json\"",
+            "must be an https:// URL",
+        ),
+        (
+            "jwks_url = \"https://127.0.0.1:1/jwks.json\"\njwks_ca = \"jwks.json\"",
+            "holds no certificate",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("keyrings")).unwrap();
+        crmguard(&data, &["keys", "new", "--out", "keyrings/acme.json"]);
+        std::fs::write(data.join("jwks.json"), crmguard_conformance::idp::jwks()).unwrap();
+        std::fs::write(
+            data.join("crmguard.toml"),
+            format!("[tokens]\nissuers = [\"https://idp.test\"]\naudiences = [\"crm-api\"]\n{settings}\n"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+            .args(["serve", "--data"])
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("CRMGUARD_MASTER_KEY", MASTER)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with("ERR_SERVE_CONFIG: ") && err.contains(why),
+            "{err}"
+        );
+    }
+}
+
+/// `[tls]`: the service speaks HTTPS with the configured certificate, offers h2 and
+/// HTTP/1.1 by ALPN, and a cleartext request to it gets no HTTP answer.
+#[test]
+fn the_listener_speaks_tls_with_h2_and_http1() {
+    use rustls::pki_types::pem::PemObject;
+    use std::sync::Arc;
+    let (ca, chain, key) = loopback_certificates();
+    let mut server = Server::start_with(move |data| {
+        std::fs::create_dir_all(data.join("tls")).unwrap();
+        std::fs::write(data.join("tls/cert.pem"), &chain).unwrap();
+        std::fs::write(data.join("tls/key.pem"), &key).unwrap();
+        "[tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\n"
+    });
+    assert_eq!(server.scheme, "https");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = |alpn: &[&[u8]]| {
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots.clone())
+        .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        rustls::StreamOwned::new(conn, TcpStream::connect(&server.addr).unwrap())
+    };
+    // HTTP/1.1 over TLS.
+    let mut tls = client(&[b"http/1.1"]);
+    write!(
+        tls,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = tls.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(tls.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+    // h2 is offered.
+    let mut tls = client(&[b"h2", b"http/1.1"]);
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    assert_eq!(tls.conn.alpn_protocol(), Some(&b"h2"[..]));
+    // Cleartext HTTP to the TLS port: no HTTP answer.
+    let mut plain = TcpStream::connect(&server.addr).unwrap();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    plain
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = plain.read_to_end(&mut raw);
+    assert!(!raw.starts_with(b"HTTP/1.1 200"), "{raw:?}");
     server.stop();
 }

@@ -66,3 +66,32 @@ pub fn principal(claims: Value) -> Principal {
     )
     .expect("the claims name a subject and a tenant")
 }
+
+/// A compact HS256 JWT over `claims` signed with `secret` under key id `kid`: for a test IdP
+/// that rotates its keys.
+pub fn token_with(claims: &Value, kid: &str, secret: &[u8]) -> String {
+    let header = json!({"alg": "HS256", "typ": "JWT", "kid": kid}).to_string();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The key set of `keys` (key id, HS256 secret of at least 32 bytes).
+pub fn jwks_with(keys: &[(&str, &[u8])]) -> String {
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|(kid, secret)| {
+            json!({"kty": "oct", "kid": kid, "k": URL_SAFE_NO_PAD.encode(secret), "alg": "HS256"})
+        })
+        .collect();
+    json!({ "keys": keys }).to_string()
+}

@@ -19,7 +19,10 @@ use crmguard_core::request::{
     Decided, Decider, DeciderFailure, Pipeline, PolicyDecider, Proposal, Target,
     TenantKeyringsSealer,
 };
-use crmguard_core::{ErrorKind, Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, codes};
+use crmguard_core::{
+    ErrorKind, KeySet, Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, VerifiedClaims,
+    codes,
+};
 use crmguard_runtime::PluginDecider;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -53,6 +56,11 @@ pub(crate) mod serve_codes {
     pub(crate) const METHOD: &str = "ERR_HTTP_METHOD";
     /// The configuration or data folder is not usable (at start).
     pub(crate) const CONFIG: &str = "ERR_SERVE_CONFIG";
+    /// The identity provider's key set cannot be had (unreachable, an error status, not a
+    /// key set) and none was fetched before: 503.
+    pub(crate) const JWKS_UNAVAILABLE: &str = "ERR_JWKS_UNAVAILABLE";
+    /// The key set's fetch timed out (jose's name) and none was fetched before: 503.
+    pub(crate) const JWKS_TIMEOUT: &str = "ERR_JWKS_TIMEOUT";
 }
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
@@ -312,8 +320,33 @@ impl ServeDecider<'_> {
     }
 }
 
-/// Steps 1 to 5 of the pipeline for `target`, off the reactor (the decider may run a plugin:
-/// CPU-bound, bounded by its deadline). `lookup`: no record is addressed.
+/// Step 1 of the pipeline: `token` verified against the key set as it is now; a token
+/// naming a `kid` the set lacks is verified once more against a refetched set (jose's
+/// remote-set rule, within the cooldown). No key set at all: 503.
+async fn verified(
+    service: &Service,
+    token: &str,
+    now: UnixTime,
+) -> Result<(VerifiedClaims, Arc<KeySet>), Response> {
+    let jwks_problem =
+        |e: super::jwks::Unavailable| problem(StatusCode::SERVICE_UNAVAILABLE, e.code, &e.message);
+    let keys = service.keys.current().await.map_err(jwks_problem)?;
+    match keys.verify_jwt(token, &service.options, now.as_secs()) {
+        Err(e) if e.code() == codes::JWKS_NO_MATCHING_KEY => {
+            match service.keys.refetch_for_unknown_kid().await {
+                Some(fresh) => fresh
+                    .verify_jwt(token, &service.options, now.as_secs())
+                    .map(|c| (c, fresh)),
+                None => Err(e),
+            }
+        }
+        r => r.map(|c| (c, keys)),
+    }
+    .map_err(|e| core_problem(&e))
+}
+
+/// Steps 1 to 5 of the pipeline for `target`; 2 to 5 off the reactor (the decider may run a
+/// plugin: CPU-bound, bounded by its deadline). `lookup`: no record is addressed.
 async fn run_pipeline(
     service: &Arc<Service>,
     token: String,
@@ -321,14 +354,10 @@ async fn run_pipeline(
     record: Map<String, Value>,
     lookup: bool,
 ) -> Result<Decided, Response> {
+    let time = now();
+    let (claims, keys) = verified(service, &token, time).await?;
     let s = service.clone();
     tokio::task::spawn_blocking(move || {
-        let pipeline = Pipeline {
-            keys: &s.keys,
-            options: &s.options,
-            names: &s.names,
-            issuers: &s.issuers,
-        };
         let object = target.object.as_str().to_owned();
         let mut decider = if lookup {
             ServeDecider::for_lookup(&s, &object)
@@ -336,7 +365,13 @@ async fn run_pipeline(
             ServeDecider::for_object(&s, &object)
         };
         let mut sealer = TenantKeyringsSealer::new(&s.keyrings, SystemEntropy);
-        pipeline.decide(&token, target, now(), record, &mut decider, &mut sealer)
+        let pipeline = Pipeline {
+            keys: &keys,
+            options: &s.options,
+            names: &s.names,
+            issuers: &s.issuers,
+        };
+        pipeline.decide_verified(&claims, target, time, record, &mut decider, &mut sealer)
     })
     .await
     .map_err(|_| {
@@ -574,12 +609,9 @@ async fn lookup_inner(
 /// `POST /v1/tokens/verify`: the caller of the bearer token, bound as the pipeline binds it.
 async fn verify(State(service): Shared, headers: HeaderMap) -> Response {
     let started = Instant::now();
-    let r = (|| {
+    let r = async {
         let token = bearer(&headers)?;
-        let claims = service
-            .keys
-            .verify_jwt(&token, &service.options, now().as_secs())
-            .map_err(|e| core_problem(&e))?;
+        let (claims, _) = verified(&service, &token, now()).await?;
         let p = Principal::from_verified(&claims, &service.names, &service.issuers)
             .map_err(|e| core_problem(&e))?;
         Ok::<_, Response>(json_response(
@@ -591,7 +623,8 @@ async fn verify(State(service): Shared, headers: HeaderMap) -> Response {
                 "claims": p.claims(),
             }),
         ))
-    })();
+    }
+    .await;
     timed(
         &service,
         "/v1/tokens/verify",
@@ -604,8 +637,15 @@ async fn healthz() -> Response {
     json_response(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
-/// Ready once everything is loaded (it is by the time the server listens).
+/// Ready once everything is loaded (it is by the time the server listens) and a key set is
+/// at hand (a remote one fetched at least once).
 async fn readyz(State(service): Shared) -> Response {
+    if !service.keys.is_ready() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "waiting for the key set", "tenants": service.keyrings.len() }),
+        );
+    }
     json_response(
         StatusCode::OK,
         &json!({ "status": "ready", "tenants": service.keyrings.len() }),

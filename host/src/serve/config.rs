@@ -2,8 +2,16 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"          # default; --listen overrides
+//! [tls]                               # optional: HTTPS (HTTP/1.1 and h2 by ALPN)
+//! cert = "tls/cert.pem"               # the chain, leaf first (relative to the data folder)
+//! key = "tls/key.pem"                 # its private key (PKCS#8, SEC1 or PKCS#1 PEM)
 //! [tokens]
-//! jwks = "jwks.json"                  # relative to the data folder
+//! jwks = "jwks.json"                  # relative to the data folder, or instead:
+//! # jwks_url = "https://idp.example.com/.well-known/jwks.json"
+//! # jwks_ca = "idp-ca.pem"            # trust these roots for it (default: webpki-roots)
+//! # jwks_cache_max_age_secs = 600     # jose's cacheMaxAge
+//! # jwks_cooldown_secs = 30           # jose's cooldownDuration
+//! # jwks_timeout_ms = 5000            # jose's timeoutDuration
 //! issuers = ["https://idp.example.com"]
 //! audiences = ["crm-api"]
 //! access_token = true                 # RFC 9068 at+jwt
@@ -38,15 +46,40 @@ pub(crate) struct Config {
     /// Bounds.
     #[serde(default)]
     pub(crate) limits: Limits,
+    /// HTTPS; none: cleartext HTTP (a sidecar on loopback).
+    pub(crate) tls: Option<Tls>,
+}
+
+/// The listener's certificate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Tls {
+    /// The certificate chain (PEM), leaf first, relative to the data folder.
+    pub(crate) cert: PathBuf,
+    /// Its private key (PEM).
+    pub(crate) key: PathBuf,
 }
 
 /// Token verification.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Tokens {
-    /// The key set file (JWKS), relative to the data folder.
+    /// The key set file (JWKS), relative to the data folder (unless `jwks_url`).
     #[serde(default = "default_jwks")]
     pub(crate) jwks: PathBuf,
+    /// The key set at an HTTPS URL, fetched with jose's remote-set semantics.
+    pub(crate) jwks_url: Option<String>,
+    /// The roots (PEM) trusted for `jwks_url`, relative to the data folder.
+    pub(crate) jwks_ca: Option<PathBuf>,
+    /// A fetched set is used this long, then fetched again.
+    #[serde(default = "default_cache_max_age")]
+    pub(crate) jwks_cache_max_age_secs: u64,
+    /// No refetch for an unknown `kid` this soon after a fetch.
+    #[serde(default = "default_cooldown")]
+    pub(crate) jwks_cooldown_secs: u64,
+    /// One fetch's bound.
+    #[serde(default = "default_fetch_timeout")]
+    pub(crate) jwks_timeout_ms: u64,
     /// Accepted issuers (required unless `any_issuer`).
     #[serde(default)]
     pub(crate) issuers: Vec<String>,
@@ -71,6 +104,11 @@ impl Default for Tokens {
     fn default() -> Self {
         Self {
             jwks: default_jwks(),
+            jwks_url: None,
+            jwks_ca: None,
+            jwks_cache_max_age_secs: default_cache_max_age(),
+            jwks_cooldown_secs: default_cooldown(),
+            jwks_timeout_ms: default_fetch_timeout(),
             issuers: Vec::new(),
             audiences: Vec::new(),
             any_issuer: false,
@@ -83,6 +121,18 @@ impl Default for Tokens {
 
 fn default_jwks() -> PathBuf {
     PathBuf::from("jwks.json")
+}
+
+fn default_cache_max_age() -> u64 {
+    600
+}
+
+fn default_cooldown() -> u64 {
+    30
+}
+
+fn default_fetch_timeout() -> u64 {
+    5_000
 }
 
 fn default_leeway() -> u64 {

@@ -61,6 +61,7 @@ struct Inner {
     decisions: BTreeMap<(&'static str, String), u64>,
     audit_commit: Histogram,
     audit_records: u64,
+    jwks_fetches: BTreeMap<&'static str, u64>,
 }
 
 /// The service's counters (one lock; each update is a few map operations).
@@ -103,6 +104,11 @@ impl Metrics {
         });
     }
 
+    /// One fetch of the remote key set: `ok` or `error`.
+    pub(crate) fn jwks_fetch(&self, outcome: &'static str) {
+        self.with(|m| *m.jwks_fetches.entry(outcome).or_default() += 1);
+    }
+
     /// The text exposition.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
@@ -139,6 +145,11 @@ impl Metrics {
             out.push_str("# HELP crmguard_audit_records_total Audit records made durable.\n");
             out.push_str("# TYPE crmguard_audit_records_total counter\n");
             let _ = writeln!(out, "crmguard_audit_records_total {}", m.audit_records);
+            out.push_str("# HELP crmguard_jwks_fetches_total Fetches of the remote key set, by outcome.\n");
+            out.push_str("# TYPE crmguard_jwks_fetches_total counter\n");
+            for (outcome, n) in &m.jwks_fetches {
+                let _ = writeln!(out, "crmguard_jwks_fetches_total{{outcome=\"{outcome}\"}} {n}");
+            }
         });
         out
     }

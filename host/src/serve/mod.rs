@@ -16,12 +16,14 @@
 mod api;
 mod audit;
 mod config;
+mod jwks;
 mod metrics;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use crmguard_core::{
@@ -70,7 +72,7 @@ type Plugins = Option<(PluginHost, Services)>;
 
 /// Everything a request needs, loaded once at start.
 pub(crate) struct Service {
-    pub(crate) keys: KeySet,
+    pub(crate) keys: jwks::KeySource,
     pub(crate) options: VerificationOptions,
     pub(crate) names: ClaimNames,
     pub(crate) issuers: TenantIssuers,
@@ -117,7 +119,22 @@ impl ServeOpts {
             ..VerificationOptions::default()
         };
         options.check()?;
-        let keys = KeySet::from_json(&read(&self.data.join(&t.jwks))?)?;
+        let metrics = Arc::new(metrics::Metrics::default());
+        let keys = match &t.jwks_url {
+            None => jwks::KeySource::Local(Arc::new(KeySet::from_json(&read(
+                &self.data.join(&t.jwks),
+            )?)?)),
+            Some(url) => jwks::KeySource::Remote(Box::new(jwks::RemoteKeySet::new(
+                url,
+                t.jwks_ca.as_ref().map(|p| self.data.join(p)).as_deref(),
+                jwks::RemoteOptions {
+                    cache_max_age: Duration::from_secs(t.jwks_cache_max_age_secs),
+                    cooldown: Duration::from_secs(t.jwks_cooldown_secs),
+                    timeout: Duration::from_millis(t.jwks_timeout_ms.max(1)),
+                },
+                metrics.clone(),
+            )?)),
+        };
         let policy_path = self.data.join("policy.json");
         let policy = if policy_path.exists() {
             Some(Policy::from_json(&read(&policy_path)?)?)
@@ -145,7 +162,6 @@ impl ServeOpts {
                 )));
             }
         }
-        let metrics = Arc::new(metrics::Metrics::default());
         let (plugins, objects) = self.plugins(&cfg, &keyrings)?;
         if policy.is_none() && objects.values().any(|o| matches!(o, ObjectDecider::Policy)) {
             return Err(serve_error(
@@ -326,18 +342,32 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
         .enable_all()
         .build()
         .map_err(|e| Failure::io("the tokio runtime", e))?;
+    let tls = cfg
+        .tls
+        .as_ref()
+        .map(|t| tls_acceptor(&opts.data, t))
+        .transpose()?;
     let service = Arc::new(service);
     runtime.block_on(async move {
+        // A remote key set is fetched before the first request; if the IdP cannot be reached
+        // now, token paths answer 503 and /readyz waits until a fetch succeeds.
+        if let Err(e) = service.keys.current().await {
+            eprintln!(
+                "warning: no key set yet ({}: {}); token paths answer 503 until one is fetched",
+                e.code, e.message
+            );
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Failure::io(&format!("listening on {addr}"), e))?;
         let bound = listener
             .local_addr()
             .map_err(|e| Failure::io("the bound address", e))?;
-        println!("crmguard serve: listening on http://{bound}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("crmguard serve: listening on {scheme}://{bound}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        accept_loop(listener, api::router(service), &cfg.limits).await;
+        accept_loop(listener, api::router(service), &cfg.limits, tls).await;
         Ok::<(), Failure>(())
     })?;
     // Every request handle is gone: the writer drains, checkpoints and closes the log.
@@ -347,13 +377,47 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
     Ok(())
 }
 
-/// Accepts connections until SIGINT/SIGTERM: HTTP/1.1 and h2c on each, headers within the
-/// read timeout (a client trickling them is dropped), at most `max_connections` at once.
-/// Then stops accepting and lets open connections finish (at most 10 s).
+/// The listener's TLS: the certificate chain and key from the data folder, TLS 1.2 and 1.3
+/// (rustls, ring), h2 and HTTP/1.1 by ALPN.
+fn tls_acceptor(
+    data: &std::path::Path,
+    t: &config::Tls,
+) -> Result<tokio_rustls::TlsAcceptor, Failure> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (data.join(&t.cert), data.join(&t.key));
+    let certs = CertificateDer::pem_file_iter(&cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| serve_error(format!("tls cert {}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(serve_error(format!(
+            "tls cert {} holds no certificate",
+            cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&key)
+        .map_err(|e| serve_error(format!("tls key {}: {e}", key.display())))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| serve_error(format!("TLS: {e}")))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| serve_error(format!("tls cert and key: {e}")))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Accepts connections until SIGINT/SIGTERM: HTTP/1.1 and h2 (h2c without TLS) on each, the
+/// TLS handshake and then the headers each within the read timeout (a client trickling them
+/// is dropped), at most `max_connections` at once. Then stops accepting and lets open
+/// connections finish (at most 10 s).
 async fn accept_loop(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: &config::Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto;
@@ -387,15 +451,29 @@ async fn accept_loop(
                     drop(stream);
                     continue;
                 };
-                let conn = builder
-                    .serve_connection_with_upgrades(
-                        TokioIo::new(stream),
-                        TowerToHyperService::new(app.clone()),
-                    )
-                    .into_owned();
-                let conn = graceful.watch(conn);
+                let service = TowerToHyperService::new(app.clone());
+                let Some(acceptor) = tls.clone() else {
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                        drop(permit);
+                    });
+                    continue;
+                };
+                let (builder, watcher) = (builder.clone(), graceful.watcher());
+                let handshake = std::time::Duration::from_millis(limits.header_read_timeout_ms);
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(handshake, acceptor.accept(stream)).await
+                    {
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                            .into_owned();
+                        let _ = watcher.watch(conn).await;
+                    }
                     drop(permit);
                 });
             }
