@@ -488,7 +488,11 @@ fn the_openapi_document_matches_the_running_server() {
             }
         }
     }
-    assert_eq!(checked, 2 * 8, "eight operations, with and without a token");
+    assert_eq!(
+        checked,
+        2 * 13,
+        "thirteen operations, with and without a token"
+    );
     server.stop();
 }
 
@@ -1072,4 +1076,131 @@ fn the_listener_speaks_tls_with_h2_and_http1() {
     let _ = plain.read_to_end(&mut raw);
     assert!(!raw.starts_with(b"HTTP/1.1 200"), "{raw:?}");
     server.stop();
+}
+
+/// The audit endpoints: only `[audit]` roles; the head and checkpoints; inclusion proofs for
+/// the caller's own tenant's records and consistency proofs between checkpoints, each
+/// verified by the CLI with the public key alone; events a CRM appends under its own tenant
+/// and subject; every read itself recorded; the log verifies afterwards.
+#[test]
+fn the_audit_endpoints_prove_what_was_recorded() {
+    let mut server =
+        Server::start_with(|_| "[audit]\nreaders = [\"auditor\"]\nwriters = [\"crm_backend\"]\n");
+    let get = |t: Option<&str>, path: &str| {
+        let auth = t.map(|t| format!("Bearer {t}"));
+        let mut headers = Vec::new();
+        if let Some(a) = &auth {
+            headers.push(("Authorization", a.as_str()));
+        }
+        server.call("GET", path, &headers, b"")
+    };
+    let post = |t: &str, path: &str, body: &[u8]| {
+        server.call(
+            "POST",
+            path,
+            &[
+                ("Authorization", &format!("Bearer {t}")),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+    let read = json!({"object": "contact", "record_id": "0042",
+        "record": {"id": "0042", "tenant_id": "acme", "name": "Ada"}});
+    for _ in 0..2 {
+        assert_eq!(
+            server
+                .decide(&token(json!({"roles": ["sales_rep"]})), &read)
+                .status,
+            200
+        );
+    }
+    // Another tenant's caller: refused and recorded under globex.
+    let globex = token(json!({"roles": ["sales_rep"], "tenant": "globex"}));
+    let refused = server.decide(&globex, &read).json();
+    let globex_seq = refused["audit"]["seq"].as_u64().unwrap();
+    let auditor = token(json!({"roles": ["auditor"]}));
+    let rep = token(json!({"roles": ["sales_rep"]}));
+    get(None, "/v1/audit/head").problem(401, "ERR_HTTP_BEARER");
+    get(Some(&rep), "/v1/audit/head").problem(403, "ERR_SERVE_AUDIT_ROLE");
+    let head = get(Some(&auditor), "/v1/audit/head").json();
+    assert!(head["size"].as_u64().unwrap() >= 4, "{head}");
+    assert!(head["checkpoint"].is_null(), "no checkpoint yet: {head}");
+    // No checkpoint, no proof.
+    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=0").problem(422, "ERR_AUDIT_PROOF");
+    let first = post(&auditor, "/v1/audit/checkpoint", b"").json();
+    let first_size = first["checkpoint"]["size"].as_u64().unwrap();
+    assert!(first_size > globex_seq, "{first}");
+    // Inclusion of the caller's own tenant's record, verified offline.
+    let dir = server.data.clone();
+    let verify_proof = |doc: &str, name: &str| {
+        std::fs::write(dir.join(name), doc).unwrap();
+        crmguard(
+            &dir,
+            &[
+                "audit",
+                "verify-proof",
+                "--proof",
+                name,
+                "--public-key",
+                "audit/signing.pub",
+            ],
+        );
+    };
+    let r = get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=0");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["kind"], "crmguard.audit-inclusion-proof");
+    verify_proof(&r.body, "inclusion.json");
+    // Another tenant's record: no proof (it would show that tenant's activity).
+    get(
+        Some(&auditor),
+        &format!("/v1/audit/proofs/inclusion?seq={globex_seq}"),
+    )
+    .problem(403, "ERR_REQUEST_TENANT_MISMATCH");
+    for bad in ["", "?seq=x", "?seq=1&seq=2", "?other=1"] {
+        get(Some(&auditor), &format!("/v1/audit/proofs/inclusion{bad}"))
+            .problem(400, "ERR_HTTP_QUERY");
+    }
+    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=999999").problem(422, "ERR_AUDIT_PROOF");
+    // Events the CRM records itself: its own tenant and subject only.
+    let backend = token(json!({"roles": ["crm_backend"]}));
+    let event = |tenant: &str| {
+        json!({"class": "authentication", "activity": "logon",
+            "actor": {"uid": "user-1", "tenant": tenant, "roles": ["crm_backend"]},
+            "resources": [], "outcome": {"decision": "allow", "reason": "password and TOTP"}})
+        .to_string()
+    };
+    let r = post(&backend, "/v1/audit/events", event("acme").as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["seq"].as_u64().is_some());
+    post(&backend, "/v1/audit/events", event("globex").as_bytes())
+        .problem(403, "ERR_REQUEST_TENANT_MISMATCH");
+    post(&auditor, "/v1/audit/events", event("acme").as_bytes())
+        .problem(403, "ERR_SERVE_AUDIT_ROLE");
+    post(&backend, "/v1/audit/events", b"{\"class\":\"nope\"}").problem(400, "ERR_HTTP_BODY");
+    // A second checkpoint; the first log is a prefix of it.
+    let second = post(&auditor, "/v1/audit/checkpoint", b"").json();
+    assert!(second["checkpoint"]["size"].as_u64().unwrap() > first_size);
+    let r = get(
+        Some(&auditor),
+        &format!("/v1/audit/proofs/consistency?from={first_size}"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    verify_proof(&r.body, "consistency.json");
+    get(Some(&auditor), "/v1/audit/proofs/consistency?from=1").problem(422, "ERR_AUDIT_PROOF");
+    // Every read above is on the record too, and the log verifies.
+    let data = server.stop();
+    let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    assert!(log.contains("audit_log.head") && log.contains("audit_log.seq-0"));
+    crmguard(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--log",
+            "audit/decisions.jsonl",
+            "--public-key",
+            "audit/signing.pub",
+        ],
+    );
 }

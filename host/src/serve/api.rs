@@ -61,6 +61,10 @@ pub(crate) mod serve_codes {
     pub(crate) const JWKS_UNAVAILABLE: &str = "ERR_JWKS_UNAVAILABLE";
     /// The key set's fetch timed out (jose's name) and none was fetched before: 503.
     pub(crate) const JWKS_TIMEOUT: &str = "ERR_JWKS_TIMEOUT";
+    /// The caller's roles do not include one `[audit]` grants for this endpoint (403).
+    pub(crate) const AUDIT_ROLE: &str = "ERR_SERVE_AUDIT_ROLE";
+    /// The query string is not the endpoint's (400).
+    pub(crate) const QUERY: &str = "ERR_HTTP_QUERY";
 }
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
@@ -69,6 +73,17 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/records/seal", post(seal))
         .route("/v1/blind-index", post(blind_index))
         .route("/v1/tokens/verify", post(verify))
+        .route("/v1/audit/head", get(super::audit_api::head))
+        .route("/v1/audit/checkpoint", post(super::audit_api::checkpoint))
+        .route(
+            "/v1/audit/proofs/inclusion",
+            get(super::audit_api::inclusion),
+        )
+        .route(
+            "/v1/audit/proofs/consistency",
+            get(super::audit_api::consistency),
+        )
+        .route("/v1/audit/events", post(super::audit_api::append))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -79,7 +94,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
 }
 
 /// An RFC 9457 problem with CRMGuard's stable code.
-fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+pub(super) fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
     let body = json!({
         "type": format!("https://crmguard.dev/errors/{code}"),
         "title": code,
@@ -105,6 +120,11 @@ fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
 /// The HTTP status for a core error that stops a request before any decision.
 /// The HTTP status of a core failure, from its code's kind (crmguard-core's code table, so
 /// no code is classified here by its spelling): docs/ERRORS.md lists them.
+/// The status of a stable code: core's by its kind; any other (the log's own) is a 503.
+pub(super) fn status_of_code(code: &str) -> StatusCode {
+    crmguard_core::error_kind(code).map_or(StatusCode::SERVICE_UNAVAILABLE, status_of)
+}
+
 fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Invalid => StatusCode::BAD_REQUEST,
@@ -117,11 +137,11 @@ fn status_of(kind: ErrorKind) -> StatusCode {
     }
 }
 
-fn core_problem(e: &crmguard_core::Error) -> Response {
+pub(super) fn core_problem(e: &crmguard_core::Error) -> Response {
     problem(status_of(e.kind()), e.code(), &e.to_string())
 }
 
-fn json_response(status: StatusCode, v: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, v: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -130,14 +150,19 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
         .into_response()
 }
 
-fn timed(service: &Service, route: &'static str, started: Instant, r: Response) -> Response {
+pub(super) fn timed(
+    service: &Service,
+    route: &'static str,
+    started: Instant,
+    r: Response,
+) -> Response {
     service
         .metrics
         .request(route, r.status().as_u16(), started.elapsed());
     r
 }
 
-fn bearer(headers: &HeaderMap) -> Result<String, Response> {
+pub(super) fn bearer(headers: &HeaderMap) -> Result<String, Response> {
     let missing = || {
         problem(
             StatusCode::UNAUTHORIZED,
@@ -157,7 +182,7 @@ fn bearer(headers: &HeaderMap) -> Result<String, Response> {
 }
 
 /// The body, bounded, as JSON of `T`; `application/json` only.
-async fn json_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     service: &Service,
     headers: &HeaderMap,
     body: Body,
@@ -200,7 +225,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn now() -> UnixTime {
+pub(super) fn now() -> UnixTime {
     UnixTime::from_millis(crate::commands::audit::now_ms()).unwrap_or(UnixTime::EPOCH)
 }
 
@@ -323,7 +348,7 @@ impl ServeDecider<'_> {
 /// Step 1 of the pipeline: `token` verified against the key set as it is now; a token
 /// naming a `kid` the set lacks is verified once more against a refetched set (jose's
 /// remote-set rule, within the cooldown). No key set at all: 503.
-async fn verified(
+pub(super) async fn verified(
     service: &Service,
     token: &str,
     now: UnixTime,
@@ -398,7 +423,7 @@ async fn audit_decision(service: &Service, decided: &Decided) -> Result<u64, Res
             problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 serve_codes::AUDIT_UNAVAILABLE,
-                &e,
+                &e.message,
             )
         })
 }

@@ -7,7 +7,7 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crmguard_core::AuditEvent;
+use crmguard_core::{AuditEvent, Checkpoint};
 use crmguard_store::audit_log::{AuditLog, AuditLogError};
 use tokio::sync::oneshot;
 
@@ -17,9 +17,50 @@ use crate::commands::audit::now_ms;
 /// The most events made durable by one commit.
 const MAX_BATCH: usize = 512;
 
-struct Job {
-    event: AuditEvent,
-    done: oneshot::Sender<Result<u64, String>>,
+enum Job {
+    /// Append and make durable; answer the sequence number.
+    Append {
+        event: AuditEvent,
+        done: oneshot::Sender<Result<u64, Refused>>,
+    },
+    /// The log's state now.
+    Head { done: oneshot::Sender<Head> },
+    /// Sign a checkpoint over everything appended (none for an empty log).
+    Checkpoint {
+        done: oneshot::Sender<Result<Option<Checkpoint>, String>>,
+    },
+}
+
+/// Why an event was not recorded: the event itself (its core code: the caller's fault), or
+/// the log (no code: not durable, the writer stopped).
+#[derive(Debug, Clone)]
+pub(crate) struct Refused {
+    pub(crate) code: Option<&'static str>,
+    pub(crate) message: String,
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Self {
+        Self {
+            code: None,
+            message,
+        }
+    }
+}
+
+impl core::fmt::Display for Refused {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The log's state, as the writer sees it (everything durable: it commits per batch).
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    pub(crate) log_id: String,
+    pub(crate) size: u64,
+    pub(crate) head_hash: String,
+    pub(crate) checkpoint: Option<Checkpoint>,
 }
 
 /// The handle requests append through.
@@ -43,40 +84,89 @@ impl AuditWriter {
     }
 
     /// Appends `event` and waits until it is durable; returns its sequence number.
-    pub(crate) async fn append(&self, event: AuditEvent) -> Result<u64, String> {
+    pub(crate) async fn append(&self, event: AuditEvent) -> Result<u64, Refused> {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send(Job { event, done })
-            .map_err(|_| "the audit writer has stopped".to_owned())?;
-        wait.await
-            .map_err(|_| "the audit writer has stopped".to_owned())?
+            .send(Job::Append { event, done })
+            .map_err(|_| stopped())?;
+        wait.await.map_err(|_| Refused::from(stopped()))?
+    }
+
+    /// The log's size, head and last checkpoint.
+    pub(crate) async fn head(&self) -> Result<Head, String> {
+        let (done, wait) = oneshot::channel();
+        self.jobs.send(Job::Head { done }).map_err(|_| stopped())?;
+        wait.await.map_err(|_| stopped())
+    }
+
+    /// Signs a checkpoint over everything appended so far, durably.
+    pub(crate) async fn checkpoint(&self) -> Result<Option<Checkpoint>, String> {
+        let (done, wait) = oneshot::channel();
+        self.jobs
+            .send(Job::Checkpoint { done })
+            .map_err(|_| stopped())?;
+        wait.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> String {
+    "the audit writer has stopped".to_owned()
+}
+
+/// Answers a query job at once; an append job is returned for the batch.
+type Reply = oneshot::Sender<Result<u64, Refused>>;
+
+fn query(log: &mut AuditLog, job: Job) -> Option<(AuditEvent, Reply)> {
+    match job {
+        Job::Append { event, done } => Some((event, done)),
+        Job::Head { done } => {
+            let _ = done.send(Head {
+                log_id: log.log_id().to_owned(),
+                size: log.size(),
+                head_hash: log.head().to_hex(),
+                checkpoint: log.last_checkpoint().cloned(),
+            });
+            None
+        }
+        Job::Checkpoint { done } => {
+            let _ = done.send(log.checkpoint(now_ms()).map_err(|e| e.to_string()));
+            None
+        }
     }
 }
 
 fn writer(mut log: AuditLog, rx: &mpsc::Receiver<Job>, metrics: &Metrics) {
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+        let mut batch = Vec::new();
+        batch.extend(query(&mut log, first));
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => batch.extend(query(&mut log, job)),
                 Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            continue;
         }
         let started = Instant::now();
         let time = now_ms();
         let mut appended = Vec::with_capacity(batch.len());
-        for job in batch {
-            let r = log.append(&job.event, time).map(|a| a.seq);
-            appended.push((job.done, r));
+        for (event, done) in batch {
+            let r = log.append(&event, time).map(|a| a.seq);
+            appended.push((done, r));
         }
         let committed: Result<u64, AuditLogError> = log.commit(time);
         metrics.audit_commit(started.elapsed(), appended.len());
         for (done, r) in appended {
             let answer = match (&committed, r) {
                 (Ok(durable), Ok(seq)) if seq < *durable => Ok(seq),
-                (Ok(_), Ok(seq)) => Err(format!("record {seq} is not durable")),
-                (Err(e), _) => Err(e.to_string()),
-                (_, Err(e)) => Err(e.to_string()),
+                (Ok(_), Ok(seq)) => Err(format!("record {seq} is not durable").into()),
+                (Err(e), _) => Err(e.to_string().into()),
+                // The event itself could not be recorded (nothing was written for it).
+                (_, Err(e)) => Err(Refused {
+                    code: Some(e.code()),
+                    message: e.to_string(),
+                }),
             };
             // The request may have gone away; its record is written either way.
             let _ = done.send(answer);

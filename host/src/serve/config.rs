@@ -19,6 +19,9 @@
 //! issuers = ["https://idp.example.com"]   # optional: only these speak for acme
 //! [objects.patient_note]
 //! plugin = "hipaa"                    # decided by a policy plugin; default: policy.json
+//! [audit]
+//! readers = ["auditor"]               # head, checkpoints, proofs (default: nobody)
+//! writers = ["crm-backend"]           # append events (default: nobody)
 //! ```
 
 use std::collections::BTreeMap;
@@ -48,6 +51,21 @@ pub(crate) struct Config {
     pub(crate) limits: Limits,
     /// HTTPS; none: cleartext HTTP (a sidecar on loopback).
     pub(crate) tls: Option<Tls>,
+    /// Who may use the audit endpoints.
+    #[serde(default)]
+    pub(crate) audit: Audit,
+}
+
+/// The audit endpoints' callers, by role (from the policy's roles claim). Default: nobody.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Audit {
+    /// May read the head, sign a checkpoint, and get proofs for their own tenant's records.
+    #[serde(default)]
+    pub(crate) readers: Vec<String>,
+    /// May append events (their own tenant's) to the log.
+    #[serde(default)]
+    pub(crate) writers: Vec<String>,
 }
 
 /// The listener's certificate.

@@ -15,6 +15,7 @@
 
 mod api;
 mod audit;
+mod audit_api;
 mod config;
 mod jwks;
 mod metrics;
@@ -82,6 +83,11 @@ pub(crate) struct Service {
     pub(crate) schemas: BTreeMap<String, RecordSchema>,
     pub(crate) plugins: Plugins,
     pub(crate) audit: audit::AuditWriter,
+    /// The log file (proofs are built from it) and the key its checkpoints verify with.
+    pub(crate) audit_path: PathBuf,
+    pub(crate) audit_key: crmguard_core::AuditVerifyingKey,
+    pub(crate) audit_readers: Vec<String>,
+    pub(crate) audit_writers: Vec<String>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) max_body: usize,
 }
@@ -169,7 +175,7 @@ impl ServeOpts {
             ));
         }
         let schemas = self.schemas()?;
-        let (audit, thread) = self.audit_log(metrics.clone())?;
+        let (audit, audit_key, thread) = self.audit_log(metrics.clone())?;
         Ok((
             Service {
                 keys,
@@ -182,6 +188,10 @@ impl ServeOpts {
                 schemas,
                 plugins,
                 audit,
+                audit_path: self.data.join("audit/decisions.jsonl"),
+                audit_key,
+                audit_readers: cfg.audit.readers.clone(),
+                audit_writers: cfg.audit.writers.clone(),
                 metrics,
                 max_body: cfg.limits.max_body_bytes,
             },
@@ -292,7 +302,14 @@ impl ServeOpts {
     fn audit_log(
         &self,
         metrics: Arc<metrics::Metrics>,
-    ) -> Result<(audit::AuditWriter, std::thread::JoinHandle<()>), Failure> {
+    ) -> Result<
+        (
+            audit::AuditWriter,
+            crmguard_core::AuditVerifyingKey,
+            std::thread::JoinHandle<()>,
+        ),
+        Failure,
+    > {
         let dir = self.data.join("audit");
         let key_text = zeroize::Zeroizing::new(read(&dir.join("signing.key"))?);
         let key = crmguard_core::AuditSigningKey::from_json(&key_text)
@@ -312,10 +329,12 @@ impl ServeOpts {
             trusted_keys: Vec::new(),
             new_log_id: format!("serve-{}", hex::encode(id)),
         };
+        let verifying = key.verifying_key();
         let (log, _) = AuditLog::open(&dir.join("decisions.jsonl"), key, options)
             .map_err(|e| Failure::new(e.code(), e.to_string()))?;
-        audit::AuditWriter::start(log, metrics)
-            .map_err(|e| Failure::io("the audit writer thread", e))
+        let (writer, thread) = audit::AuditWriter::start(log, metrics)
+            .map_err(|e| Failure::io("the audit writer thread", e))?;
+        Ok((writer, verifying, thread))
     }
 }
 
