@@ -42,6 +42,7 @@ export type CrmGuardErrorCode =
   | 'ERR_TENANT_SEALED_MALFORMED'
   | 'ERR_TENANT_SEALED_UNSUPPORTED'
   | 'ERR_TENANT_KEY_INVALID'
+  | 'ERR_TENANT_KEY_MISSING'
   | 'ERR_JWT_TOO_LARGE'
   | 'ERR_JWT_INVALID'
   | 'ERR_JOSE_ALG_NOT_ALLOWED'
@@ -119,6 +120,7 @@ export interface CrmGuardErrorKinds {
   ERR_TENANT_SEALED_MALFORMED: 'invalid';
   ERR_TENANT_SEALED_UNSUPPORTED: 'invalid';
   ERR_TENANT_KEY_INVALID: 'invalid';
+  ERR_TENANT_KEY_MISSING: 'not-found';
   ERR_JWT_TOO_LARGE: 'unauthenticated';
   ERR_JWT_INVALID: 'unauthenticated';
   ERR_JOSE_ALG_NOT_ALLOWED: 'unauthenticated';

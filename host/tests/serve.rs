@@ -490,8 +490,8 @@ fn the_openapi_document_matches_the_running_server() {
     }
     assert_eq!(
         checked,
-        2 * 13,
-        "thirteen operations, with and without a token"
+        2 * 14,
+        "fourteen operations, with and without a token"
     );
     server.stop();
 }
@@ -1203,4 +1203,124 @@ fn the_audit_endpoints_prove_what_was_recorded() {
             "audit/signing.pub",
         ],
     );
+}
+
+/// Browser-sealed values on the write path: the tenant's public key is served; a `cgh1:`
+/// value sealed to it for this record is opened and re-sealed under the keyring by the
+/// schema (the CRM never stores the HPKE form); one sealed for another record is refused,
+/// and that refusal is on the record; a tenant without a tenant key takes none.
+#[test]
+fn browser_sealed_values_are_resealed_by_schema_on_write() {
+    let mut server = Server::start_with(|data| {
+        std::fs::create_dir_all(data.join("tenant-keys")).unwrap();
+        crmguard(
+            data,
+            &[
+                "tenant-key",
+                "new",
+                "--out",
+                "tenant-keys/acme.key",
+                "--public-out",
+                "tenant-keys/acme.pub",
+            ],
+        );
+        ""
+    });
+    let data = server.data.clone();
+    let published = std::fs::read_to_string(data.join("tenant-keys/acme.pub")).unwrap();
+    let r = server.call("GET", "/v1/tenants/acme/public-key", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["public_key"], published.trim());
+    server
+        .call("GET", "/v1/tenants/globex/public-key", &[], b"")
+        .problem(404, "ERR_SERVE_NO_TENANT_KEY");
+    // What the browser does with the npm package (here: the CLI's same format).
+    let browser_seal = |record: &str, value: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+            .args([
+                "tenant-key",
+                "seal",
+                "--public-key",
+                "tenant-keys/acme.pub",
+                "--tenant",
+                "acme",
+                "--object",
+                "contact",
+                "--record",
+                record,
+                "--field",
+                "national_id",
+            ])
+            .current_dir(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(value.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let cgh1 = browser_seal("0042", "078-05-1120");
+    assert!(cgh1.starts_with("cgh1:"));
+    let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
+    let write = |value: &str| {
+        let body = json!({"action": "create", "object": "contact", "record_id": "0042",
+            "record": {"id": "0042", "tenant_id": "acme", "national_id": value,
+                "email": "ada@example.com"}});
+        server.call(
+            "POST",
+            "/v1/records/seal",
+            &[
+                ("Authorization", &format!("Bearer {writer}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let r = write(&cgh1);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = r.json()["record"].clone();
+    let national = stored["national_id"].as_str().unwrap();
+    assert!(
+        national.starts_with("cg1:"),
+        "re-sealed under the keyring: {stored}"
+    );
+    let read = server
+        .decide(
+            &token(json!({"roles": ["clinician"]})),
+            &json!({"object": "contact", "record_id": "0042", "record": stored}),
+        )
+        .json();
+    assert_eq!(read["record"]["national_id"], "078-05-1120", "{read}");
+    // Sealed by the browser for another record: it does not open here.
+    write(&browser_seal("0043", "078-05-1120")).problem(422, "ERR_TENANT_SEALED_AUTH");
+    write("cgh1:not-base64!").problem(400, "ERR_TENANT_SEALED_MALFORMED");
+    let data = server.stop();
+    let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    assert!(
+        log.contains("write-path: ERR_TENANT_SEALED_AUTH"),
+        "the refused write is on the record"
+    );
+    // Without a tenant key, a browser-sealed value is refused, not stored as it came.
+    let mut plain = Server::start();
+    let body = json!({"action": "create", "object": "contact", "record_id": "0042",
+        "record": {"id": "0042", "tenant_id": "acme", "national_id": cgh1}});
+    plain
+        .call(
+            "POST",
+            "/v1/records/seal",
+            &[
+                ("Authorization", &format!("Bearer {writer}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+        .problem(404, "ERR_TENANT_KEY_MISSING");
+    plain.stop();
 }

@@ -328,6 +328,9 @@ pub enum TenantSealError {
     /// (e.g. a low-order public key).
     #[error("tenant key must be a usable 32-byte X25519 key")]
     KeyInvalid,
+    /// A value sealed to a tenant that has no tenant key where it is opened.
+    #[error("a tenant-sealed value for a tenant without a tenant key here")]
+    KeyMissing,
 }
 
 impl TenantSealError {
@@ -338,6 +341,7 @@ impl TenantSealError {
             TenantSealError::Malformed(_) => codes::TENANT_SEALED_MALFORMED,
             TenantSealError::Unsupported => codes::TENANT_SEALED_UNSUPPORTED,
             TenantSealError::KeyInvalid => codes::TENANT_KEY_INVALID,
+            TenantSealError::KeyMissing => codes::TENANT_KEY_MISSING,
         }
     }
 }

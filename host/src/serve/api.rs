@@ -63,6 +63,8 @@ pub(crate) mod serve_codes {
     pub(crate) const JWKS_TIMEOUT: &str = "ERR_JWKS_TIMEOUT";
     /// The caller's roles do not include one `[audit]` grants for this endpoint (403).
     pub(crate) const AUDIT_ROLE: &str = "ERR_SERVE_AUDIT_ROLE";
+    /// The tenant has no tenant key: no public key, no browser-sealed values (404).
+    pub(crate) const NO_TENANT_KEY: &str = "ERR_SERVE_NO_TENANT_KEY";
     /// The query string is not the endpoint's (400).
     pub(crate) const QUERY: &str = "ERR_HTTP_QUERY";
 }
@@ -73,6 +75,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/records/seal", post(seal))
         .route("/v1/blind-index", post(blind_index))
         .route("/v1/tokens/verify", post(verify))
+        .route("/v1/tenants/{tenant}/public-key", get(tenant_public_key))
         .route("/v1/audit/head", get(super::audit_api::head))
         .route("/v1/audit/checkpoint", post(super::audit_api::checkpoint))
         .route(
@@ -524,35 +527,97 @@ async fn seal_inner(
         b.subject.as_deref(),
     )
     .map_err(|e| core_problem(&e))?;
-    let record = Value::Object(b.record.clone());
-    let decided = run_pipeline(service, token, target, b.record, false).await?;
-    let d = &decided.decision;
+    let record = b.record.clone();
+    let mut decided = run_pipeline(service, token, target, b.record, false).await?;
     // Sealed only when allowed, and only for the request as bound (the caller's tenant).
-    let sealed = match (&decided.request, d.is_allowed()) {
-        (Some(request), true) => {
-            let keyring = tenant_keyring(service, request)?;
-            let target = crmguard_core::RecordTarget {
-                tenant: request.tenant().clone(),
-                record: Some(request.record_id().clone()),
-                subject: request.subject().cloned(),
-            };
-            Some(
-                keyring
-                    .seal_record(schema, &record, &target, &mut SystemEntropy)
-                    .map_err(|e| core_problem(&e))?,
-            )
-        }
+    let sealed = match (&decided.request, decided.decision.is_allowed()) {
+        (Some(request), true) => match seal_for_storage(service, schema, request, record) {
+            Ok(sealed) => Some(sealed),
+            Err(e) => {
+                // Allowed, but not storable (a browser-sealed value that does not open, a
+                // value the schema refuses): recorded as the deny it became, then answered.
+                decided.decision = crmguard_core::request::AccessDecision::refused(&e);
+                decided.event = decided.decision.audit_event(request, "write-path");
+                audit_decision(service, &decided).await?;
+                return Err(core_problem(&e));
+            }
+        },
         _ => None,
     };
     let seq = audit_decision(service, &decided).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
-            "verdict": d.verdict,
+            "verdict": decided.decision.verdict,
             "record": sealed.unwrap_or_else(|| json!({})),
             "audit": { "seq": seq },
         }),
     ))
+}
+
+/// The record as the CRM stores it: each browser-sealed `cgh1:` value opened with the
+/// tenant's HPKE key (for the request's tenant, object, record, field and subject), then
+/// everything sealed by the object's schema under the tenant's keyring, with its blind
+/// indexes. A `cgh1:` value for a tenant without a tenant key is refused.
+fn seal_for_storage(
+    service: &Service,
+    schema: &RecordSchema,
+    request: &AccessRequest,
+    mut record: Map<String, Value>,
+) -> Result<Value, crmguard_core::Error> {
+    let keyring = service
+        .keyrings
+        .get(request.tenant())
+        .ok_or(crmguard_core::RequestError::UnknownTenant)?;
+    for (name, value) in &mut record {
+        let Some(text) = value.as_str().filter(|t| t.starts_with("cgh1:")) else {
+            continue;
+        };
+        let sealed = crmguard_core::TenantSealed::from_text(text)?;
+        let key = service
+            .tenant_keys
+            .get(request.tenant())
+            .ok_or(crmguard_core::TenantSealError::KeyMissing)?;
+        let ctx = request.field_context(crmguard_core::FieldName::new(name.as_str())?);
+        let plain = zeroize::Zeroizing::new(crmguard_core::open_from_tenant(key, &ctx, &sealed)?);
+        *value = crmguard_core::plaintext_to_value(sealed.content_type(), plain.to_vec())?;
+    }
+    let target = crmguard_core::RecordTarget {
+        tenant: request.tenant().clone(),
+        record: Some(request.record_id().clone()),
+        subject: request.subject().cloned(),
+    };
+    keyring.seal_record(schema, &Value::Object(record), &target, &mut SystemEntropy)
+}
+
+/// `GET /v1/tenants/{tenant}/public-key`: the key browsers seal `cgh1:` values to (public;
+/// no token needed). A tenant that is not served, or has no tenant key: 404.
+async fn tenant_public_key(
+    State(service): Shared,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+) -> Response {
+    use base64::Engine;
+    let started = Instant::now();
+    let key = crmguard_core::TenantId::new(tenant.as_str())
+        .ok()
+        .and_then(|t| service.tenant_keys.get(&t));
+    let r = match key {
+        Some(k) => json_response(
+            StatusCode::OK,
+            &json!({
+                "tenant": tenant,
+                "public_key": base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(k.public_key().to_bytes()),
+                "format": "cgh1: HPKE X25519-SHA256 AES-256-GCM (docs/FORMAT.md)",
+            }),
+        ),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            serve_codes::NO_TENANT_KEY,
+            "no tenant key is served for this tenant",
+        ),
+    };
+    timed(&service, "/v1/tenants/{tenant}/public-key", started, r)
 }
 
 /// `POST /v1/blind-index`.

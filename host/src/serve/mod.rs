@@ -79,6 +79,8 @@ pub(crate) struct Service {
     pub(crate) issuers: TenantIssuers,
     pub(crate) policy: Option<Policy>,
     pub(crate) keyrings: BTreeMap<TenantId, Keyring>,
+    /// `tenant-keys/<tenant>.key`: the HPKE keys browsers seal `cgh1:` values to.
+    pub(crate) tenant_keys: BTreeMap<TenantId, crmguard_core::TenantSecretKey>,
     pub(crate) objects: BTreeMap<String, ObjectDecider>,
     pub(crate) schemas: BTreeMap<String, RecordSchema>,
     pub(crate) plugins: Plugins,
@@ -175,6 +177,7 @@ impl ServeOpts {
             ));
         }
         let schemas = self.schemas()?;
+        let tenant_keys = self.tenant_keys(&keyrings)?;
         let (audit, audit_key, thread) = self.audit_log(metrics.clone())?;
         Ok((
             Service {
@@ -184,6 +187,7 @@ impl ServeOpts {
                 issuers,
                 policy,
                 keyrings,
+                tenant_keys,
                 objects,
                 schemas,
                 plugins,
@@ -223,6 +227,39 @@ impl ServeOpts {
                 )));
             }
             out.insert(object, schema);
+        }
+        Ok(out)
+    }
+
+    /// `tenant-keys/<tenant>.key` (from `crmguard tenant-key new`), for served tenants only;
+    /// none: no browser-sealed values are accepted.
+    fn tenant_keys(
+        &self,
+        keyrings: &BTreeMap<TenantId, Keyring>,
+    ) -> Result<BTreeMap<TenantId, crmguard_core::TenantSecretKey>, Failure> {
+        use base64::Engine;
+        let mut out = BTreeMap::new();
+        for tenant in keyrings.keys() {
+            let path = self.data.join(format!("tenant-keys/{tenant}.key"));
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => zeroize::Zeroizing::new(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Failure::io(&path.display().to_string(), e)),
+            };
+            let bytes = zeroize::Zeroizing::new(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(text.trim())
+                    .map_err(|_| {
+                        Failure::new(
+                            crmguard_core::codes::TENANT_KEY_INVALID,
+                            format!("{}: not base64url key bytes", path.display()),
+                        )
+                    })?,
+            );
+            out.insert(
+                tenant.clone(),
+                crmguard_core::TenantSecretKey::from_bytes(&bytes)?,
+            );
         }
         Ok(out)
     }

@@ -213,6 +213,8 @@ error_codes! {
             "a tenant-sealed value of a format version or HPKE suite this build does not know";
         TENANT_KEY_INVALID = "ERR_TENANT_KEY_INVALID" [Invalid]:
             "a tenant key that is not a usable 32-byte X25519 key";
+        TENANT_KEY_MISSING = "ERR_TENANT_KEY_MISSING" [NotFound]:
+            "a tenant-sealed value for a tenant that has no tenant key where it is opened";
     }
     "JWT/JWS/JWKS" {
         JWT_TOO_LARGE = "ERR_JWT_TOO_LARGE" [Unauthenticated]:

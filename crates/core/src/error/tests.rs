@@ -80,6 +80,7 @@ fn one_of_each() -> Vec<Error> {
         TenantSealError::Malformed("x").into(),
         TenantSealError::Unsupported.into(),
         TenantSealError::KeyInvalid.into(),
+        TenantSealError::KeyMissing.into(),
         TokenError::TooLarge { limit: 1 }.into(),
         TokenError::Malformed("x").into(),
         TokenError::AlgNotAllowed("x").into(),
@@ -166,6 +167,7 @@ fn variant(e: &Error) -> &'static str {
             TenantSealError::Malformed(_) => "TenantSeal::Malformed",
             TenantSealError::Unsupported => "TenantSeal::Unsupported",
             TenantSealError::KeyInvalid => "TenantSeal::KeyInvalid",
+            TenantSealError::KeyMissing => "TenantSeal::KeyMissing",
         },
         Error::Token(e) => match e {
             TokenError::TooLarge { .. } => "Token::TooLarge",
