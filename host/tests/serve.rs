@@ -571,6 +571,19 @@ fn writes_are_decided_then_sealed_by_schema() {
             )
             .json()
     };
+    // A field the schema does not index has no index to look up.
+    let r = server.call(
+        "POST",
+        "/v1/blind-index",
+        &[
+            ("Authorization", &format!("Bearer {writer}")),
+            ("Content-Type", "application/json"),
+        ],
+        json!({"object": "contact", "field": "name", "value": "Ada"})
+            .to_string()
+            .as_bytes(),
+    );
+    r.problem(404, "ERR_SERVE_NO_INDEX");
     let found = lookup(&writer, "  ada@EXAMPLE.com ");
     assert_eq!(found["member"], "_blind");
     assert_eq!(found["index"], sealed["_blind"]["email"], "{found}");
@@ -1127,7 +1140,8 @@ fn the_audit_endpoints_prove_what_was_recorded() {
     assert!(head["size"].as_u64().unwrap() >= 4, "{head}");
     assert!(head["checkpoint"].is_null(), "no checkpoint yet: {head}");
     // No checkpoint, no proof.
-    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=0").problem(422, "ERR_AUDIT_PROOF");
+    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=0")
+        .problem(404, "ERR_SERVE_AUDIT_NOT_FOUND");
     let first = post(&auditor, "/v1/audit/checkpoint", b"").json();
     let first_size = first["checkpoint"]["size"].as_u64().unwrap();
     assert!(first_size > globex_seq, "{first}");
@@ -1161,7 +1175,8 @@ fn the_audit_endpoints_prove_what_was_recorded() {
         get(Some(&auditor), &format!("/v1/audit/proofs/inclusion{bad}"))
             .problem(400, "ERR_HTTP_QUERY");
     }
-    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=999999").problem(422, "ERR_AUDIT_PROOF");
+    get(Some(&auditor), "/v1/audit/proofs/inclusion?seq=999999")
+        .problem(404, "ERR_SERVE_AUDIT_NOT_FOUND");
     // Events the CRM records itself: its own tenant and subject only.
     let backend = token(json!({"roles": ["crm_backend"]}));
     let event = |tenant: &str| {
@@ -1187,7 +1202,8 @@ fn the_audit_endpoints_prove_what_was_recorded() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     verify_proof(&r.body, "consistency.json");
-    get(Some(&auditor), "/v1/audit/proofs/consistency?from=1").problem(422, "ERR_AUDIT_PROOF");
+    get(Some(&auditor), "/v1/audit/proofs/consistency?from=1")
+        .problem(404, "ERR_SERVE_AUDIT_NOT_FOUND");
     // Every read above is on the record too, and the log verifies.
     let data = server.stop();
     let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();

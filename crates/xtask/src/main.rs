@@ -4,6 +4,7 @@
 mod components;
 mod demo;
 mod npm;
+mod schemathesis;
 mod setup;
 mod test;
 mod walkthrough;

@@ -88,6 +88,10 @@ pub(crate) fn run() -> Result<(), String> {
         )
     })?;
     step(
+        "schemathesis: crmguard serve against its OpenAPI document",
+        &mut crate::schemathesis::run,
+    )?;
+    step(
         "Node opens the published vectors with node:crypto only",
         &mut || {
             node_available()?;

@@ -65,6 +65,10 @@ pub(crate) mod serve_codes {
     pub(crate) const AUDIT_ROLE: &str = "ERR_SERVE_AUDIT_ROLE";
     /// The tenant has no tenant key: no public key, no browser-sealed values (404).
     pub(crate) const NO_TENANT_KEY: &str = "ERR_SERVE_NO_TENANT_KEY";
+    /// The object's schema has no blind index at the field asked about (404).
+    pub(crate) const NO_INDEX: &str = "ERR_SERVE_NO_INDEX";
+    /// No record, or no checkpoint, of the number asked for (404).
+    pub(crate) const AUDIT_NOT_FOUND: &str = "ERR_SERVE_AUDIT_NOT_FOUND";
     /// The query string is not the endpoint's (400).
     pub(crate) const QUERY: &str = "ERR_HTTP_QUERY";
 }
@@ -656,6 +660,20 @@ async fn lookup_inner(
     let token = bearer(headers)?;
     let b: LookupBody = json_body(service, headers, body).await?;
     let schema = schema_of(service, &b.object)?;
+    if schema
+        .rule_for(&b.field)
+        .and_then(crmguard_core::FieldRule::index_spec)
+        .is_none()
+    {
+        return Err(problem(
+            StatusCode::NOT_FOUND,
+            serve_codes::NO_INDEX,
+            &format!(
+                "the schema of {} has no blind index at {:?}",
+                b.object, b.field
+            ),
+        ));
+    }
     let target = Target::parse(
         b.tenant.as_deref(),
         "read",
@@ -664,9 +682,8 @@ async fn lookup_inner(
         b.subject.as_deref(),
     )
     .map_err(|e| core_problem(&e))?;
-    let decided = run_pipeline(service, token, target, Map::new(), true).await?;
-    let d = &decided.decision;
-    let index = match (&decided.request, d.is_allowed()) {
+    let mut decided = run_pipeline(service, token, target, Map::new(), true).await?;
+    let index = match (&decided.request, decided.decision.is_allowed()) {
         (Some(request), true) => {
             let keyring = tenant_keyring(service, request)?;
             let target = crmguard_core::RecordTarget {
@@ -674,16 +691,22 @@ async fn lookup_inner(
                 record: None,
                 subject: request.subject().cloned(),
             };
-            Some(
-                keyring
-                    .record_blind_index(schema, &target, &b.field, &b.value)
-                    .map_err(|e| core_problem(&e))?
-                    .to_string(),
-            )
+            match keyring.record_blind_index(schema, &target, &b.field, &b.value) {
+                Ok(index) => Some(index.to_string()),
+                Err(e) => {
+                    // Allowed, but no index (a value its normaliser refuses, a forgotten
+                    // subject): recorded as the deny it became, then answered.
+                    decided.decision = crmguard_core::request::AccessDecision::refused(&e);
+                    decided.event = decided.decision.audit_event(request, "lookup");
+                    audit_decision(service, &decided).await?;
+                    return Err(core_problem(&e));
+                }
+            }
         }
         _ => None,
     };
     let seq = audit_decision(service, &decided).await?;
+    let d = &decided.decision;
     Ok(json_response(
         StatusCode::OK,
         &json!({

@@ -89,6 +89,14 @@ fn unavailable(message: &str) -> Response {
     )
 }
 
+fn not_found(message: impl Into<String>) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        serve_codes::AUDIT_NOT_FOUND,
+        &message.into(),
+    )
+}
+
 fn proof_problem(message: impl Into<String>) -> Response {
     problem(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -229,7 +237,7 @@ pub(crate) async fn inclusion(State(service): Shared, headers: HeaderMap, uri: U
         let p = caller(&service, &headers, &service.audit_readers, "a proof").await?;
         let seq = query_u64(&uri, "seq")?;
         let (log, record, _) = verified_log(&service, Some(seq), None).await?;
-        let record = record.ok_or_else(|| proof_problem(format!("no record with seq {seq}")))?;
+        let record = record.ok_or_else(|| not_found(format!("no record with seq {seq}")))?;
         if record.actor.user.tenant != p.tenant().as_str() {
             return Err(problem(
                 StatusCode::FORBIDDEN,
@@ -240,13 +248,14 @@ pub(crate) async fn inclusion(State(service): Shared, headers: HeaderMap, uri: U
         let last = log
             .last_checkpoint
             .clone()
-            .ok_or_else(|| proof_problem("the log has no checkpoint yet: sign one first"))?;
-        let proof = InclusionProof::build(&log, record, last).map_err(|e| {
-            let e = crmguard_core::Error::from(e);
-            proof_problem(format!(
-                "{e} (sign a checkpoint covering it with POST /v1/audit/checkpoint)"
-            ))
-        })?;
+            .ok_or_else(|| not_found("the log has no checkpoint yet: sign one first"))?;
+        if record.seq >= last.size {
+            return Err(not_found(
+                "no checkpoint covers this record yet: sign one with POST /v1/audit/checkpoint",
+            ));
+        }
+        let proof = InclusionProof::build(&log, record, last)
+            .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
         audit_read(&service, &p, &format!("seq-{seq}")).await?;
         Ok::<_, Response>(json_response(StatusCode::OK, &json!(proof)))
     }
@@ -268,11 +277,11 @@ pub(crate) async fn consistency(State(service): Shared, headers: HeaderMap, uri:
         let from = query_u64(&uri, "from")?;
         let (log, _, old) = verified_log(&service, None, Some(from)).await?;
         let old =
-            old.ok_or_else(|| proof_problem(format!("the log has no checkpoint of size {from}")))?;
+            old.ok_or_else(|| not_found(format!("the log has no checkpoint of size {from}")))?;
         let last = log
             .last_checkpoint
             .clone()
-            .ok_or_else(|| proof_problem("the log has no checkpoint yet"))?;
+            .ok_or_else(|| not_found("the log has no checkpoint yet"))?;
         let proof = ConsistencyProof::build(&log, old, last)
             .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
         audit_read(&service, &p, &format!("consistency-{from}")).await?;
@@ -287,6 +296,28 @@ pub(crate) async fn consistency(State(service): Shared, headers: HeaderMap, uri:
     )
 }
 
+/// Numbers with a zero fraction (`443.0`) as integers, as JSON Schema counts them (the
+/// OpenAPI document's `integer`); other numbers are left as they are.
+fn integral_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n
+                .as_f64()
+                .filter(|f| n.is_f64() && f.fract() == 0.0 && *f >= 0.0)
+                && f < 9_007_199_254_740_992.0
+            {
+                // In range and integral: exact as u64.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let u = f as u64;
+                *v = serde_json::Value::from(u);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
 /// `POST /v1/audit/events`: one event (crmguard-core's `AuditEvent`) a CRM records itself,
 /// under the caller's own tenant and subject; answered once durable.
 pub(crate) async fn append(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
@@ -299,7 +330,15 @@ pub(crate) async fn append(State(service): Shared, headers: HeaderMap, body: Bod
             "appending events",
         )
         .await?;
-        let event: AuditEvent = json_body(&service, &headers, body).await?;
+        let mut value: serde_json::Value = json_body(&service, &headers, body).await?;
+        integral_numbers(&mut value);
+        let event: AuditEvent = serde_json::from_value(value).map_err(|e| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                serve_codes::BODY,
+                &format!("the body is not the expected JSON: {e}"),
+            )
+        })?;
         if event.actor.tenant != p.tenant().as_str() || event.actor.uid != p.subject() {
             return Err(problem(
                 StatusCode::FORBIDDEN,

@@ -16,7 +16,7 @@ use crate::{ActionName, Error, ObjectType, RecordId, SubjectId, TenantId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The tenant whose record is addressed; `None`: the caller's own. Must be the caller's.
-    pub tenant: Option<String>,
+    pub tenant: Option<TenantId>,
     /// What is done to the record.
     pub action: ActionName,
     /// The object type.
@@ -37,7 +37,7 @@ impl Target {
         subject: Option<&str>,
     ) -> Result<Self, Error> {
         Ok(Self {
-            tenant: tenant.map(str::to_owned),
+            tenant: tenant.map(TenantId::new).transpose()?,
             action: ActionName::new(action)?,
             object: ObjectType::new(object)?,
             record_id: RecordId::new(record_id)?,
@@ -83,8 +83,8 @@ impl AccessRequest {
     ) -> Result<Self, Box<Refusal>> {
         let mismatch = target
             .tenant
-            .as_deref()
-            .is_some_and(|t| t != principal.tenant().as_str());
+            .as_ref()
+            .is_some_and(|t| t != principal.tenant());
         let request = Self {
             principal,
             action: target.action,

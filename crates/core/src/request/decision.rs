@@ -123,6 +123,22 @@ fn wire_actions<S: serde::Serializer>(
     s.collect_map(actions.iter().map(|(k, t)| (k, t.wire_name())))
 }
 
+/// The audited operation, `object.action`, cut to the audit format's 256 bytes (at a
+/// character boundary): each part is an identifier of up to 256 bytes, so together they may
+/// not fit, and an event that does not fit could not be recorded at all. The resource keeps
+/// the whole object type.
+fn operation(object: &str, action: &str) -> String {
+    let mut op = format!("{object}.{action}");
+    if op.len() > crate::MAX_IDENTIFIER_LEN {
+        let mut end = crate::MAX_IDENTIFIER_LEN;
+        while !op.is_char_boundary(end) {
+            end -= 1;
+        }
+        op.truncate(end);
+    }
+    op
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     DecisionError::Invalid(message.into()).into()
 }
@@ -258,7 +274,7 @@ impl AccessDecision {
                 roles: principal.roles().to_vec(),
             },
             source: None,
-            operation: Some(format!("{}.{action}", request.object())),
+            operation: Some(operation(request.object().as_str(), action)),
             request_id: None,
             resources: vec![EventResource {
                 kind: request.object().to_string(),

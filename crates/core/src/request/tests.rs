@@ -589,3 +589,45 @@ fn the_audited_roles_come_from_the_policys_roles_claim() {
         crate::AuditEvent::policy_decision(&decision, &claims, &policy.document().claims, None);
     assert_eq!(event.actor.roles, ["admin"]);
 }
+
+/// Every member of a target is its identifier type, the tenant too: a tenant with a control
+/// character is refused as input (`ERR_CONTEXT_INVALID`), not compared and denied.
+#[test]
+fn a_target_is_identifiers_throughout() {
+    for (tenant, object) in [
+        (Some("acme\u{9b}"), "contact"),
+        (Some(""), "contact"),
+        (None, "con\u{0}tact"),
+    ] {
+        let e = Target::parse(tenant, "read", object, "r-1", None).unwrap_err();
+        assert_eq!(e.code(), "ERR_CONTEXT_INVALID", "{tenant:?} {object:?}");
+    }
+    assert!(Target::parse(Some("acme"), "read", "contact", "r-1", Some("s-1")).is_ok());
+}
+
+/// The longest object type and action still make an event the audit log records: found by
+/// schemathesis against `crmguard serve`, where `object.action` over 256 bytes made the
+/// audit record impossible and every such request a 503.
+#[test]
+fn the_longest_identifiers_still_make_a_recordable_event() {
+    let idp = Idp::new();
+    let object = "o".repeat(crate::MAX_IDENTIFIER_LEN);
+    let action = "é".repeat(crate::MAX_IDENTIFIER_LEN / 2);
+    let mut d = Scripted::allow(vec![]);
+    let out = run(
+        &idp,
+        json!({}),
+        target(None, &action, &object),
+        json!({}),
+        &mut d,
+    );
+    let op = out.event.operation.clone().unwrap();
+    assert!(
+        op.len() <= crate::MAX_IDENTIFIER_LEN && op.starts_with("ooo"),
+        "{op}"
+    );
+    assert_eq!(out.event.resources[0].kind, object);
+    let mut chain =
+        crate::AuditChain::new("log-1", crate::RecordOptions::new("test", None)).unwrap();
+    chain.append(&out.event, 1).unwrap();
+}
