@@ -21,7 +21,7 @@ cp "$repo/examples/policy.json" "$dir/policy.json"
 cat > "$dir/schemas/contact.json" <<'JSON'
 {"object":"contact","record_id":"id","fields":{"id":{"action":"clear"},"tenant_id":{"action":"clear"},"name":{"action":"encrypt"},"email":{"action":"blind-index","blind_index":{"normalize":["email"]}},"national_id":{"action":"encrypt"}}}
 JSON
-printf '[tokens]\nissuers = ["https://idp.test"]\naudiences = ["crm-api"]\n[audit]\nreaders = ["sales_rep"]\nwriters = ["sales_rep"]\n' > "$dir/crmguard.toml"
+printf '[tokens]\nissuers = ["https://idp.test"]\naudiences = ["crm-api"]\n[audit]\nreaders = ["sales_rep"]\nwriters = ["sales_rep"]\n[subjects]\nerasers = ["sales_rep"]\n' > "$dir/crmguard.toml"
 # The test IdP's HS256 key (tests/src/idp.rs) and a token for a sales rep who may write.
 read -r jwks token < <(python3 - <<'PY'
 import base64, hashlib, hmac, json, time

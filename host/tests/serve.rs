@@ -490,8 +490,8 @@ fn the_openapi_document_matches_the_running_server() {
     }
     assert_eq!(
         checked,
-        2 * 14,
-        "fourteen operations, with and without a token"
+        2 * 15,
+        "fifteen operations, with and without a token"
     );
     server.stop();
 }
@@ -1135,7 +1135,7 @@ fn the_audit_endpoints_prove_what_was_recorded() {
     let auditor = token(json!({"roles": ["auditor"]}));
     let rep = token(json!({"roles": ["sales_rep"]}));
     get(None, "/v1/audit/head").problem(401, "ERR_HTTP_BEARER");
-    get(Some(&rep), "/v1/audit/head").problem(403, "ERR_SERVE_AUDIT_ROLE");
+    get(Some(&rep), "/v1/audit/head").problem(403, "ERR_SERVE_ROLE");
     let head = get(Some(&auditor), "/v1/audit/head").json();
     assert!(head["size"].as_u64().unwrap() >= 4, "{head}");
     assert!(head["checkpoint"].is_null(), "no checkpoint yet: {head}");
@@ -1190,8 +1190,7 @@ fn the_audit_endpoints_prove_what_was_recorded() {
     assert!(r.json()["seq"].as_u64().is_some());
     post(&backend, "/v1/audit/events", event("globex").as_bytes())
         .problem(403, "ERR_REQUEST_TENANT_MISMATCH");
-    post(&auditor, "/v1/audit/events", event("acme").as_bytes())
-        .problem(403, "ERR_SERVE_AUDIT_ROLE");
+    post(&auditor, "/v1/audit/events", event("acme").as_bytes()).problem(403, "ERR_SERVE_ROLE");
     post(&backend, "/v1/audit/events", b"{\"class\":\"nope\"}").problem(400, "ERR_HTTP_BODY");
     // A second checkpoint; the first log is a prefix of it.
     let second = post(&auditor, "/v1/audit/checkpoint", b"").json();
@@ -1339,4 +1338,106 @@ fn browser_sealed_values_are_resealed_by_schema_on_write() {
         )
         .problem(404, "ERR_TENANT_KEY_MISSING");
     plain.stop();
+}
+
+/// Data subjects through the service: a record created about a subject gets the subject's
+/// key then (written to the keyring file first); erasing the subject destroys that key, so
+/// the stored record no longer opens, here or with the CLI on the keyring file, and no new
+/// record can be made for it. Only `[subjects] erasers` may erase, in their own tenant.
+#[test]
+fn data_subjects_are_provisioned_on_create_and_erased_for_good() {
+    let mut server = Server::start_with(|data| {
+        std::fs::write(
+            data.join("schemas/contact.json"),
+            json!({"object": "contact", "record_id": "id", "subject": "id", "fields": {
+                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
+                "name": {"action": "encrypt", "key": "subject"},
+                "lifecycle_stage": {"action": "clear"}}})
+            .to_string(),
+        )
+        .unwrap();
+        "[subjects]\nerasers = [\"privacy_officer\"]\n"
+    });
+    let call = |t: &str, path: &str, body: &Value| {
+        server.call(
+            "POST",
+            path,
+            &[
+                ("Authorization", &format!("Bearer {t}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
+    let create = json!({"action": "create", "object": "contact", "record_id": "0042",
+        "subject": "0042", "record": {"id": "0042", "tenant_id": "acme",
+            "name": "Ada Lovelace", "lifecycle_stage": "lead"}});
+    let r = call(&writer, "/v1/records/seal", &create);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = r.json()["record"].clone();
+    assert!(
+        stored["name"].as_str().unwrap().starts_with("cg1:"),
+        "{stored}"
+    );
+    let read = |server: &Server| {
+        server
+            .decide(
+                &token(json!({"roles": ["clinician"]})),
+                &json!({"object": "contact", "record_id": "0042", "subject": "0042",
+                    "record": stored}),
+            )
+            .json()
+    };
+    assert_eq!(read(&server)["record"]["name"], "Ada Lovelace");
+    let forget = json!({"subject": "0042"});
+    call(&writer, "/v1/subjects/forget", &forget).problem(403, "ERR_SERVE_ROLE");
+    let officer = token(json!({"roles": ["privacy_officer"]}));
+    call(
+        &officer,
+        "/v1/subjects/forget",
+        &json!({"subject": "0042", "tenant": "globex"}),
+    )
+    .problem(403, "ERR_REQUEST_TENANT_MISMATCH");
+    let r = call(&officer, "/v1/subjects/forget", &forget);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["outcome"], "erased");
+    assert_eq!(
+        call(&officer, "/v1/subjects/forget", &forget).json()["outcome"],
+        "already-erased"
+    );
+    // The stored record no longer opens, and the subject cannot come back.
+    let after = read(&server);
+    assert_eq!(after["verdict"]["code"], "ERR_SUBJECT_FORGOTTEN", "{after}");
+    call(&writer, "/v1/records/seal", &create).problem(404, "ERR_SUBJECT_FORGOTTEN");
+    let data = server.stop();
+    // On disk too: the keyring file no longer holds the key.
+    std::fs::write(data.join("stored.json"), stored.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+        .args([
+            "open-record",
+            "--keyring",
+            "keyrings/acme.json",
+            "--schema",
+            "schemas/contact.json",
+            "--tenant",
+            "acme",
+            "--in",
+            "stored.json",
+        ])
+        .current_dir(&data)
+        .env("CRMGUARD_MASTER_KEY", MASTER)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ERR_SUBJECT_FORGOTTEN"), "{err}");
+    let log = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    // The erasure is recorded with the subject pseudonymised, never in clear.
+    let erasure = log
+        .lines()
+        .find(|l| l.contains("\"class_uid\":3004"))
+        .expect("an erasure record");
+    assert!(erasure.contains("\"uid\":\"ps1:"), "{erasure}");
+    assert!(!erasure.contains("\"uid\":\"0042\""), "{erasure}");
 }

@@ -61,8 +61,9 @@ pub(crate) mod serve_codes {
     pub(crate) const JWKS_UNAVAILABLE: &str = "ERR_JWKS_UNAVAILABLE";
     /// The key set's fetch timed out (jose's name) and none was fetched before: 503.
     pub(crate) const JWKS_TIMEOUT: &str = "ERR_JWKS_TIMEOUT";
-    /// The caller's roles do not include one `[audit]` grants for this endpoint (403).
-    pub(crate) const AUDIT_ROLE: &str = "ERR_SERVE_AUDIT_ROLE";
+    /// The caller's roles do not include one the configuration grants for this endpoint
+    /// (`[audit]`, `[subjects]`) (403).
+    pub(crate) const ROLE: &str = "ERR_SERVE_ROLE";
     /// The tenant has no tenant key: no public key, no browser-sealed values (404).
     pub(crate) const NO_TENANT_KEY: &str = "ERR_SERVE_NO_TENANT_KEY";
     /// The object's schema has no blind index at the field asked about (404).
@@ -80,6 +81,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/blind-index", post(blind_index))
         .route("/v1/tokens/verify", post(verify))
         .route("/v1/tenants/{tenant}/public-key", get(tenant_public_key))
+        .route("/v1/subjects/forget", post(super::subjects::forget))
         .route("/v1/audit/head", get(super::audit_api::head))
         .route("/v1/audit/checkpoint", post(super::audit_api::checkpoint))
         .route(
@@ -329,7 +331,12 @@ impl ServeDecider<'_> {
     /// them with the tenant's keyring ([`TenantKeyringsSealer`]).
     fn decide_record(&self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
         let s = self.service;
-        if !s.keyrings.contains_key(request.tenant()) {
+        if !s
+            .keyrings
+            .snapshot()
+            .keyrings
+            .contains_key(request.tenant())
+        {
             return Err(DeciderFailure {
                 code: crmguard_core::codes::REQUEST_TENANT_UNKNOWN.to_owned(),
                 message: "the caller's tenant is not served here".to_owned(),
@@ -396,7 +403,8 @@ async fn run_pipeline(
         } else {
             ServeDecider::for_object(&s, &object)
         };
-        let mut sealer = TenantKeyringsSealer::new(&s.keyrings, SystemEntropy);
+        let keyrings = s.keyrings.snapshot();
+        let mut sealer = TenantKeyringsSealer::new(&keyrings.keyrings, SystemEntropy);
         let pipeline = Pipeline {
             keys: &keys,
             options: &s.options,
@@ -446,18 +454,21 @@ fn schema_of<'a>(service: &'a Service, object: &str) -> Result<&'a RecordSchema,
     })
 }
 
-/// The keyring of the bound request's tenant (the caller's own).
-fn tenant_keyring<'a>(
-    service: &'a Service,
-    request: &AccessRequest,
-) -> Result<&'a Keyring, Response> {
-    service.keyrings.get(request.tenant()).ok_or_else(|| {
-        problem(
-            StatusCode::FORBIDDEN,
-            codes::REQUEST_TENANT_UNKNOWN,
-            "the caller's tenant is not served here",
-        )
-    })
+/// The keyring of the bound request's tenant (the caller's own), as of now.
+fn tenant_keyring(service: &Service, request: &AccessRequest) -> Result<Arc<Keyring>, Response> {
+    service
+        .keyrings
+        .snapshot()
+        .keyrings
+        .get(request.tenant())
+        .cloned()
+        .ok_or_else(|| {
+            problem(
+                StatusCode::FORBIDDEN,
+                codes::REQUEST_TENANT_UNKNOWN,
+                "the caller's tenant is not served here",
+            )
+        })
 }
 
 async fn decide(State(service): Shared, headers: HeaderMap, body: Body) -> Response {
@@ -569,7 +580,18 @@ fn seal_for_storage(
     request: &AccessRequest,
     mut record: Map<String, Value>,
 ) -> Result<Value, crmguard_core::Error> {
-    let keyring = service
+    // A new record about a data subject gets the subject's key now (persisted first); a
+    // forgotten subject's record is refused (ERR_SUBJECT_FORGOTTEN): erasure is final.
+    if let Some(subject) = request.subject()
+        && request.action().as_str() == "create"
+    {
+        service
+            .keyrings
+            .provision_subject(request.tenant(), subject)
+            .map_err(|f| crmguard_core::Error::relayed(f.code, f.message))?;
+    }
+    let keyrings = service.keyrings.snapshot();
+    let keyring = keyrings
         .keyrings
         .get(request.tenant())
         .ok_or(crmguard_core::RequestError::UnknownTenant)?;
@@ -756,12 +778,12 @@ async fn readyz(State(service): Shared) -> Response {
     if !service.keys.is_ready() {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "waiting for the key set", "tenants": service.keyrings.len() }),
+            &json!({ "status": "waiting for the key set", "tenants": service.keyrings.snapshot().keyrings.len() }),
         );
     }
     json_response(
         StatusCode::OK,
-        &json!({ "status": "ready", "tenants": service.keyrings.len() }),
+        &json!({ "status": "ready", "tenants": service.keyrings.snapshot().keyrings.len() }),
     )
 }
 

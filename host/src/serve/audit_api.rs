@@ -31,7 +31,7 @@ use super::api::{
 type Shared = State<Arc<Service>>;
 
 /// The caller, bound from the token, if their roles include one of `allowed`.
-async fn caller(
+pub(super) async fn caller(
     service: &Service,
     headers: &HeaderMap,
     allowed: &[String],
@@ -44,7 +44,7 @@ async fn caller(
     if !p.roles().iter().any(|r| allowed.contains(r)) {
         return Err(problem(
             StatusCode::FORBIDDEN,
-            serve_codes::AUDIT_ROLE,
+            serve_codes::ROLE,
             &format!("{what} needs one of the roles [audit] grants it"),
         ));
     }

@@ -22,6 +22,8 @@
 //! [audit]
 //! readers = ["auditor"]               # head, checkpoints, proofs (default: nobody)
 //! writers = ["crm-backend"]           # append events (default: nobody)
+//! [subjects]
+//! erasers = ["privacy_officer"]       # POST /v1/subjects/forget (default: nobody)
 //! ```
 
 use std::collections::BTreeMap;
@@ -54,6 +56,18 @@ pub(crate) struct Config {
     /// Who may use the audit endpoints.
     #[serde(default)]
     pub(crate) audit: Audit,
+    /// Who may erase data subjects.
+    #[serde(default)]
+    pub(crate) subjects: Subjects,
+}
+
+/// Data-subject erasure, by role. Default: nobody.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Subjects {
+    /// May erase (crypto-shred) a data subject of their own tenant.
+    #[serde(default)]
+    pub(crate) erasers: Vec<String>,
 }
 
 /// The audit endpoints' callers, by role (from the policy's roles claim). Default: nobody.

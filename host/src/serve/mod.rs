@@ -18,7 +18,9 @@ mod audit;
 mod audit_api;
 mod config;
 mod jwks;
+mod keyrings;
 mod metrics;
+mod subjects;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,10 +33,9 @@ use crmguard_core::{
     ClaimNames, KeySet, Keyring, Policy, RecordSchema, TenantId, TenantIssuers, TokenType,
     VerificationOptions, Waivers,
 };
-use crmguard_runtime::{
-    HostConfig, Plugin, PluginHost, PluginsDir, Services, TenantKeyrings, World,
-};
+use crmguard_runtime::{HostConfig, Plugin, PluginHost, PluginsDir, Services, World};
 use crmguard_store::audit_log::{AuditLog, LogOptions};
+use crmguard_store::keyring_file::KeyringFile;
 
 use crate::failure::{CmdResult, Failure};
 use crate::keystore::KeyringOpts;
@@ -78,7 +79,9 @@ pub(crate) struct Service {
     pub(crate) names: ClaimNames,
     pub(crate) issuers: TenantIssuers,
     pub(crate) policy: Option<Policy>,
-    pub(crate) keyrings: BTreeMap<TenantId, Keyring>,
+    pub(crate) keyrings: Arc<keyrings::Keyrings>,
+    /// Roles that may erase a data subject (`[subjects] erasers`).
+    pub(crate) erasers: Vec<String>,
     /// `tenant-keys/<tenant>.key`: the HPKE keys browsers seal `cgh1:` values to.
     pub(crate) tenant_keys: BTreeMap<TenantId, crmguard_core::TenantSecretKey>,
     pub(crate) objects: BTreeMap<String, ObjectDecider>,
@@ -162,14 +165,15 @@ impl ServeOpts {
                 );
             }
         }
-        let keyrings = self.keyrings()?;
+        let loaded = self.keyrings()?;
         for tenant in cfg.tenants.keys() {
-            if !keyrings.keys().any(|t| t.as_str() == tenant) {
+            if !loaded.keys().any(|t| t.as_str() == tenant) {
                 return Err(serve_error(format!(
                     "tenant {tenant:?} is configured but keyrings/{tenant}.json is missing"
                 )));
             }
         }
+        let keyrings = Arc::new(keyrings::Keyrings::new(loaded));
         let (plugins, objects) = self.plugins(&cfg, &keyrings)?;
         if policy.is_none() && objects.values().any(|o| matches!(o, ObjectDecider::Policy)) {
             return Err(serve_error(
@@ -187,6 +191,7 @@ impl ServeOpts {
                 issuers,
                 policy,
                 keyrings,
+                erasers: cfg.subjects.erasers.clone(),
                 tenant_keys,
                 objects,
                 schemas,
@@ -235,11 +240,11 @@ impl ServeOpts {
     /// none: no browser-sealed values are accepted.
     fn tenant_keys(
         &self,
-        keyrings: &BTreeMap<TenantId, Keyring>,
+        keyrings: &keyrings::Keyrings,
     ) -> Result<BTreeMap<TenantId, crmguard_core::TenantSecretKey>, Failure> {
         use base64::Engine;
         let mut out = BTreeMap::new();
-        for tenant in keyrings.keys() {
+        for tenant in keyrings.snapshot().keyrings.keys() {
             let path = self.data.join(format!("tenant-keys/{tenant}.key"));
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => zeroize::Zeroizing::new(t),
@@ -265,7 +270,7 @@ impl ServeOpts {
     }
 
     /// `keyrings/<tenant>.json`, each checked against its `.state` (rollback protection).
-    fn keyrings(&self) -> Result<BTreeMap<TenantId, Keyring>, Failure> {
+    fn keyrings(&self) -> Result<BTreeMap<TenantId, (Keyring, KeyringFile)>, Failure> {
         let dir = self.data.join("keyrings");
         let mut out = BTreeMap::new();
         let entries =
@@ -287,7 +292,7 @@ impl ServeOpts {
                 insecure_cleartext: self.insecure_cleartext,
                 keyring_state: None,
             };
-            out.insert(tenant, opts.load()?.keyring);
+            out.insert(tenant, (opts.load()?.keyring, opts.file()?));
         }
         if out.is_empty() {
             return Err(serve_error(format!("no keyrings in {}", dir.display())));
@@ -298,7 +303,7 @@ impl ServeOpts {
     fn plugins(
         &self,
         cfg: &config::Config,
-        keyrings: &BTreeMap<TenantId, Keyring>,
+        keyrings: &Arc<keyrings::Keyrings>,
     ) -> Result<(Plugins, BTreeMap<String, ObjectDecider>), Failure> {
         let mut objects = BTreeMap::new();
         if cfg.objects.values().all(|o| o.plugin.is_none()) {
@@ -310,9 +315,8 @@ impl ServeOpts {
         let host = PluginHost::new(HostConfig::default())?;
         let dir = PluginsDir::new(self.data.join("plugins"));
         // The crypto component serves each tenant its own keyring and no other.
-        let keys = keyrings.iter().fold(TenantKeyrings::new(), |acc, (t, k)| {
-            acc.with(t.clone(), k.to_cleartext_json())
-        });
+        // As of each request: a subject key created or erased since start is served too.
+        let keys = keyrings::SnapshotKeys(keyrings.clone());
         let services = Services::new(host.load_crypto(&dir.manifest("crypto")?, Arc::new(keys))?);
         let mut loaded: BTreeMap<String, Arc<Plugin>> = BTreeMap::new();
         for (name, o) in &cfg.objects {

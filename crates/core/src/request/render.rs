@@ -55,34 +55,33 @@ impl<E: Entropy> FieldSealer for KeyringSealer<'_, E> {
 
 /// One keyring per tenant as a [`FieldSealer`]: each context is opened and sealed with its own
 /// tenant's keyring, and a tenant without one is refused (`ERR_REQUEST_TENANT_UNKNOWN`).
-pub struct TenantKeyringsSealer<'a, E> {
-    keyrings: &'a std::collections::BTreeMap<crate::TenantId, Keyring>,
+pub struct TenantKeyringsSealer<'a, K, E> {
+    keyrings: &'a std::collections::BTreeMap<crate::TenantId, K>,
     entropy: E,
 }
 
-impl<'a, E: Entropy> TenantKeyringsSealer<'a, E> {
-    /// Seals and opens with the context's tenant's keyring, fresh nonces from `entropy`.
-    pub fn new(
-        keyrings: &'a std::collections::BTreeMap<crate::TenantId, Keyring>,
-        entropy: E,
-    ) -> Self {
+impl<'a, K: core::borrow::Borrow<Keyring>, E: Entropy> TenantKeyringsSealer<'a, K, E> {
+    /// Seals and opens with the context's tenant's keyring (held as `K`: the keyring, an
+    /// `Arc` of it, ...), fresh nonces from `entropy`.
+    pub fn new(keyrings: &'a std::collections::BTreeMap<crate::TenantId, K>, entropy: E) -> Self {
         Self { keyrings, entropy }
     }
 
     fn keyring(&self, ctx: &FieldContext) -> Result<&'a Keyring, Error> {
         self.keyrings
             .get(&ctx.tenant)
+            .map(core::borrow::Borrow::borrow)
             .ok_or_else(|| crate::RequestError::UnknownTenant.into())
     }
 }
 
-impl<E> core::fmt::Debug for TenantKeyringsSealer<'_, E> {
+impl<K, E> core::fmt::Debug for TenantKeyringsSealer<'_, K, E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("TenantKeyringsSealer(..)")
     }
 }
 
-impl<E: Entropy> FieldSealer for TenantKeyringsSealer<'_, E> {
+impl<K: core::borrow::Borrow<Keyring>, E: Entropy> FieldSealer for TenantKeyringsSealer<'_, K, E> {
     fn open(&mut self, ctx: &FieldContext, sealed: &SealedField) -> Result<Value, Error> {
         let plain = self.keyring(ctx)?.open(ctx, sealed)?;
         plaintext_to_value(sealed.content_type(), plain)
