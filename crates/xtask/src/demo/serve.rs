@@ -15,6 +15,8 @@ const CONFIG: &str = "\
 [tokens]
 issuers = [\"https://idp.demo\"]
 audiences = [\"crm-api\"]
+[audit]
+readers = [\"auditor\"]
 ";
 
 /// The service as a child process; stopped (SIGTERM) when dropped if still running.
@@ -173,6 +175,46 @@ pub(super) fn serve(d: &mut Demo) -> Result<(), String> {
             "another tenant's caller was not refused: {refused}"
         ));
     }
+    // An auditor proves, from the service, that the rep's decision is in the signed log.
+    let seq = answer["audit"]["seq"].as_u64().ok_or("no audit seq")?;
+    let auditor = token(&["auditor"], "acme");
+    d.say("an auditor has the service sign a checkpoint, then asks for a proof of that decision:");
+    let (status, signed) = call(
+        &service.addr,
+        "/v1/audit/checkpoint",
+        &auditor,
+        Some(&json!({})),
+    )?;
+    let signed: Value = serde_json::from_str(&signed).map_err(|e| format!("{e}: {signed}"))?;
+    println!(
+        "     {status}: checkpoint over {} records, root {:.16}…",
+        signed["checkpoint"]["size"],
+        signed["checkpoint"]["root_hash"].as_str().unwrap_or("?")
+    );
+    let (status, proof) = call(
+        &service.addr,
+        &format!("/v1/audit/proofs/inclusion?seq={seq}"),
+        &auditor,
+        None,
+    )?;
+    if status != 200 {
+        return Err(format!("no inclusion proof: {status} {proof}"));
+    }
+    let path = d.dir.join("inclusion-proof.json");
+    std::fs::write(&path, &proof).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("     {status}: inclusion-proof.json, record {seq} and its audit path to that root");
+    d.say("checked offline, with the public key alone:");
+    d.ok(
+        &[
+            "audit",
+            "verify-proof",
+            "--proof",
+            "inclusion-proof.json",
+            "--public-key",
+            "audit-signing.pub.json",
+        ],
+        b"",
+    )?;
     let (_, metrics) = call(&service.addr, "/metrics", "", None)?;
     for line in metrics.lines().filter(|l| {
         l.starts_with("crmguard_decisions_total") || l.starts_with("crmguard_audit_records_total")
@@ -188,8 +230,9 @@ pub(super) fn serve(d: &mut Demo) -> Result<(), String> {
             "serve/audit/decisions.jsonl",
             "--public-key",
             "audit-signing.pub.json",
+            // Two decisions, and the auditor's two reads (each recorded too).
             "--expect-size",
-            "2",
+            "4",
         ],
         b"",
     )?;
