@@ -1441,3 +1441,66 @@ fn data_subjects_are_provisioned_on_create_and_erased_for_good() {
     assert!(erasure.contains("\"uid\":\"ps1:"), "{erasure}");
     assert!(!erasure.contains("\"uid\":\"0042\""), "{erasure}");
 }
+
+/// `crmguard keys rotate` on a running service's keyring, then SIGHUP: values sealed under the
+/// new primary open after the signal (before it, the service did not know the key). An older
+/// keyring file put back afterwards is refused on the next SIGHUP (its `.state`), and the
+/// service keeps the keyring it has.
+#[test]
+fn sighup_reloads_rotated_keyrings_and_refuses_rolled_back_ones() {
+    let mut server = Server::start();
+    let data = server.data.clone();
+    let old = std::fs::read(data.join("keyrings/acme.json")).unwrap();
+    crmguard(
+        &data,
+        &["keys", "rotate", "--keyring", "keyrings/acme.json"],
+    );
+    let sealed = seal(&data, "email", "ada@example.com");
+    let body = json!({"object": "contact", "record_id": "0042",
+        "record": {"id": "0042", "tenant_id": "acme", "email": sealed}});
+    let clinician = token(json!({"roles": ["clinician"]}));
+    let before = server.decide(&clinician, &body).json();
+    assert_eq!(before["verdict"]["code"], "ERR_KEY_NOT_FOUND", "{before}");
+    let hup = |server: &Server| {
+        assert!(
+            Command::new("kill")
+                .args(["-HUP", &server.child.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    hup(&server);
+    // The reload runs beside the requests: wait for it (a liveness bound, not a timing).
+    let mut after = Value::Null;
+    for _ in 0..200 {
+        after = server.decide(&clinician, &body).json();
+        if after["verdict"]["effect"] == "allow" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert_eq!(after["record"]["email"], "ada@example.com", "{after}");
+    // Roll the file back: refused on reload, the rotated keyring stays in use.
+    std::fs::write(data.join("keyrings/acme.json"), old).unwrap();
+    hup(&server);
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        let still = server.decide(&clinician, &body).json();
+        assert_eq!(still["record"]["email"], "ada@example.com", "{still}");
+    }
+    server.stop();
+    let mut err = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("SIGHUP: 1 keyrings reloaded"), "{err}");
+    assert!(
+        err.contains("kept the loaded keyring of acme") && err.contains("ERR_KEYRING_ROLLBACK"),
+        "{err}"
+    );
+}

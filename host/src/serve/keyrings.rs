@@ -92,6 +92,40 @@ impl Keyrings {
         Ok(out)
     }
 
+    /// Reads every keyring file again (each checked against its `.state`: an older or
+    /// substituted file is refused) and serves them; a tenant whose file does not load keeps
+    /// the keyring it had. For a keyring rotated with `crmguard keys rotate` while the service
+    /// runs. Returns the tenants reloaded and the refusals.
+    pub(crate) fn reload(&self) -> (usize, Vec<String>) {
+        let _one_at_a_time = self
+            .change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = self.snapshot();
+        let mut next = Snapshot {
+            keyrings: now.keyrings.clone(),
+            cleartext: now.cleartext.clone(),
+        };
+        let (mut reloaded, mut refused) = (0, Vec::new());
+        for (tenant, file) in &self.files {
+            match file.load() {
+                Ok(loaded) => {
+                    next.cleartext
+                        .insert(tenant.clone(), loaded.keyring.to_cleartext_json());
+                    next.keyrings
+                        .insert(tenant.clone(), Arc::new(loaded.keyring));
+                    reloaded += 1;
+                }
+                Err(e) => refused.push(format!("{tenant}: {e}")),
+            }
+        }
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        (reloaded, refused)
+    }
+
     /// Creates `subject`'s key in `tenant`'s keyring if it has none (refused for a forgotten
     /// subject: erasure is final). Whether one was created.
     pub(crate) fn provision_subject(

@@ -409,6 +409,23 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
         .transpose()?;
     let service = Arc::new(service);
     runtime.block_on(async move {
+        // SIGHUP: the keyring files are read again (e.g. after `crmguard keys rotate`).
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            let s = service.clone();
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    let k = s.keyrings.clone();
+                    if let Ok((n, refused)) = tokio::task::spawn_blocking(move || k.reload()).await
+                    {
+                        eprintln!("crmguard serve: SIGHUP: {n} keyrings reloaded");
+                        for r in refused {
+                            eprintln!("crmguard serve: SIGHUP: kept the loaded keyring of {r}");
+                        }
+                    }
+                }
+            });
+        }
         // A remote key set is fetched before the first request; if the IdP cannot be reached
         // now, token paths answer 503 and /readyz waits until a fetch succeeds.
         if let Err(e) = service.keys.current().await {
