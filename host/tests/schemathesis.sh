@@ -43,8 +43,9 @@ for _ in $(seq 200); do grep -q listening "$dir/out" 2>/dev/null && break; sleep
 addr=$(sed -n 's|.*listening on http://||p' "$dir/out")
 [ -n "$addr" ] || { cat "$dir/err"; exit 1; }
 set +e
-"$st" run "http://$addr/openapi.json" -H "Authorization: Bearer $token" \
-  --checks all --workers 1 --no-color "$@" | tee "$dir/report"
+# From the temporary folder: schemathesis keeps its cache and reports in the working folder.
+(cd "$dir" && "$st" run "http://$addr/openapi.json" -H "Authorization: Bearer $token" \
+  --checks all --workers 1 --no-color "$@") | tee "$dir/report"
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" -eq 0 ] || { echo "schemathesis found failures (exit $rc)"; exit 1; }
