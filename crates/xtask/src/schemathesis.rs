@@ -16,10 +16,24 @@ fn ensure_st() -> Result<PathBuf, String> {
     if st.is_file() {
         return Ok(st);
     }
-    run_step(
-        "python3 -m venv",
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-    )?;
+    let venv_made = |python: &str| {
+        run_step(
+            "python3 -m venv",
+            Command::new(python)
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+        )
+    };
+    if venv_made("python3").is_err() {
+        // Debian's python3 ships venv's ensurepip separately.
+        println!("python3 -m venv failed: installing Debian python3-venv (needs root, as in CI)");
+        run_step("apt-get update", Command::new("apt-get").arg("update"))?;
+        run_step(
+            "apt-get install python3-venv",
+            Command::new("apt-get").args(["install", "-y", "python3-venv"]),
+        )?;
+        venv_made("/usr/bin/python3")?;
+    }
     run_step(
         "pip install schemathesis",
         Command::new(venv.join("bin/pip")).args([
