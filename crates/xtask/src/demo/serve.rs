@@ -15,6 +15,8 @@ const CONFIG: &str = "\
 [tokens]
 issuers = [\"https://idp.demo\"]
 audiences = [\"crm-api\"]
+[objects.contact]
+plugin = \"reference\"
 [audit]
 readers = [\"auditor\"]
 ";
@@ -90,8 +92,27 @@ fn setup(d: &Demo) -> Result<(), String> {
     std::fs::write(data.join("jwks.json"), crmguard_conformance::idp::jwks())
         .and_then(|()| std::fs::write(data.join("crmguard.toml"), CONFIG))
         .map_err(|e| format!("serve/: {e}"))?;
+    // The components pinned in step 8 (each folder: the .wasm and its manifest), without the
+    // artifact cache, whose tags are keyed to the run that made them.
+    for name in ["crypto", "reference"] {
+        let (from, to) = (
+            d.dir.join("plugins").join(name),
+            data.join("plugins").join(name),
+        );
+        std::fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+        for entry in std::fs::read_dir(&from).map_err(|e| format!("{}: {e}", from.display()))? {
+            let path = entry
+                .map_err(|e| format!("{}: {e}", from.display()))?
+                .path();
+            if let Some(file) = path.file_name() {
+                std::fs::copy(&path, to.join(file))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
     d.say(
-        "serve/ holds keyrings/acme.json (sealed), jwks.json, policy.json, crmguard.toml, audit/",
+        "serve/ holds keyrings/acme.json (sealed), jwks.json, policy.json, crmguard.toml, audit/, \
+         and plugins/ (contacts are decided by the reference plugin, in its sandbox)",
     );
     Ok(())
 }
@@ -138,7 +159,10 @@ pub(super) fn serve(d: &mut Demo) -> Result<(), String> {
     let body = json!({
         "object": "contact", "record_id": "0042", "subject": "0042", "record": record,
     });
-    d.say("POST /v1/decide, a sales rep's token, the contact as stored (sealed):");
+    d.say(
+        "POST /v1/decide, a sales rep's token, the contact as stored (sealed); the plugin names \
+         a treatment per field and the service renders them:",
+    );
     let (status, answer) = call(
         &service.addr,
         "/v1/decide",
@@ -222,6 +246,12 @@ pub(super) fn serve(d: &mut Demo) -> Result<(), String> {
         println!("     {}", d.paint("2", line));
     }
     stop(d, service)?;
+    let log_path = d.dir.join("serve/audit/decisions.jsonl");
+    let log =
+        std::fs::read_to_string(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    if !log.contains("\"status_detail\":\"reference: allowed by sales-read\"") {
+        return Err("the contact was not decided by the reference plugin".into());
+    }
     d.ok(
         &[
             "audit",
