@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crmguard_core::{
-    Anchor, AuditChain, AuditError, AuditEvent, AuditHash, AuditSigningKey, AuditVerifyingKey,
-    ChainVerifier, Checkpoint, RecordOptions, VerifiedLog,
+    Anchor, AuditChain, AuditError, AuditEvent, AuditHash, AuditRecord, AuditSigningKey,
+    AuditVerifyingKey, ChainVerifier, Checkpoint, RecordOptions, VerifiedLog,
 };
 
 /// When appended records become durable.
@@ -260,6 +260,46 @@ pub fn verify_log(
         .into());
     }
     Ok(v.finish(anchor)?)
+}
+
+/// Reads the log's lines (all segments, then the active file) until `f` returns `Some`.
+fn scan<T>(path: &Path, mut f: impl FnMut(&str) -> Option<T>) -> Result<Option<T>, AuditLogError> {
+    for file in log_files(path)? {
+        let text = match fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(file.display())(e)),
+        };
+        for line in text.lines() {
+            if let Some(t) = f(line) {
+                return Ok(Some(t));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The record with sequence number `seq` in the log at `path`, if it holds one. The line is
+/// parsed, not verified: verify the log first ([`verify_log`]) and build proofs from both.
+pub fn find_record(path: &Path, seq: u64) -> Result<Option<AuditRecord>, AuditLogError> {
+    let needle = format!(",\"seq\":{seq},");
+    scan(path, |line| {
+        if line.contains(&needle) {
+            AuditRecord::parse_line(line, seq)
+                .ok()
+                .filter(|r| r.seq == seq)
+        } else {
+            None
+        }
+    })
+}
+
+/// The checkpoint over the first `size` records in the log at `path`, if it holds one
+/// (parsed, not verified: see [`find_record`]).
+pub fn find_checkpoint(path: &Path, size: u64) -> Result<Option<Checkpoint>, AuditLogError> {
+    scan(path, |line| {
+        Checkpoint::parse(line, 0).ok().filter(|c| c.size == size)
+    })
 }
 
 /// What opening a log found.

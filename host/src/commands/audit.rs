@@ -461,50 +461,24 @@ fn prove(
     Ok(())
 }
 
-/// Reads the log's lines (all segments, then the active file) until `f` returns `Some`.
-fn scan<T>(log: &Path, mut f: impl FnMut(&str) -> Option<T>) -> Result<Option<T>, Failure> {
-    for file in crmguard_store::audit_log::log_files(log).map_err(log_failure)? {
-        let text = match std::fs::read_to_string(&file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Failure::io(&file.display().to_string(), e)),
-        };
-        for line in text.lines() {
-            if let Some(t) = f(line) {
-                return Ok(Some(t));
-            }
-        }
-    }
-    Ok(None)
-}
-
 fn find_record(log: &Path, seq: u64) -> Result<AuditRecord, Failure> {
-    let needle = format!(",\"seq\":{seq},");
-    scan(log, |line| {
-        if line.contains(&needle) {
-            AuditRecord::parse_line(line, seq)
-                .ok()
-                .filter(|r| r.seq == seq)
-        } else {
-            None
-        }
-    })?
-    .ok_or_else(|| {
-        Failure::new(
-            crmguard_core::codes::AUDIT_PROOF,
-            format!("proof: no record with seq {seq}"),
-        )
-    })
+    crmguard_store::audit_log::find_record(log, seq)
+        .map_err(log_failure)?
+        .ok_or_else(|| {
+            Failure::new(
+                crmguard_core::codes::AUDIT_PROOF,
+                format!("proof: no record with seq {seq}"),
+            )
+        })
 }
 
 fn find_checkpoint(log: &Path, size: u64) -> Result<Checkpoint, Failure> {
-    scan(log, |line| {
-        Checkpoint::parse(line, 0).ok().filter(|c| c.size == size)
-    })?
-    .ok_or_else(|| {
-        Failure::new(
-            crmguard_core::codes::AUDIT_PROOF,
-            format!("proof: the log has no checkpoint of size {size}"),
-        )
-    })
+    crmguard_store::audit_log::find_checkpoint(log, size)
+        .map_err(log_failure)?
+        .ok_or_else(|| {
+            Failure::new(
+                crmguard_core::codes::AUDIT_PROOF,
+                format!("proof: the log has no checkpoint of size {size}"),
+            )
+        })
 }

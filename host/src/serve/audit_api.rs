@@ -198,31 +198,16 @@ async fn verified_log(
         };
         let v = crmguard_store::audit_log::verify_log(path, vec![s.audit_key.clone()], &anchor)
             .map_err(|e| proof_problem(e.to_string()))?;
-        let mut record = None;
-        let mut checkpoint = None;
-        for file in
-            crmguard_store::audit_log::log_files(path).map_err(|e| proof_problem(e.to_string()))?
-        {
-            let Ok(text) = std::fs::read_to_string(&file) else {
-                continue;
-            };
-            for line in text.lines() {
-                if let Some(seq) = seq
-                    && record.is_none()
-                    && let Ok(r) = AuditRecord::parse_line(line, seq)
-                    && r.seq == seq
-                {
-                    record = Some(r);
-                }
-                if let Some(size) = size
-                    && checkpoint.is_none()
-                    && let Ok(c) = Checkpoint::parse(line, 0)
-                    && c.size == size
-                {
-                    checkpoint = Some(c);
-                }
-            }
-        }
+        let record = seq
+            .map(|seq| crmguard_store::audit_log::find_record(path, seq))
+            .transpose()
+            .map_err(|e| proof_problem(e.to_string()))?
+            .flatten();
+        let checkpoint = size
+            .map(|size| crmguard_store::audit_log::find_checkpoint(path, size))
+            .transpose()
+            .map_err(|e| proof_problem(e.to_string()))?
+            .flatten();
         Ok((v, record, checkpoint))
     })
     .await
