@@ -64,18 +64,7 @@ pub(crate) struct SecretKeyOpt {
 }
 
 fn read_key_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))?,
-    );
-    URL_SAFE_NO_PAD
-        .decode(text.trim())
-        .map(zeroize::Zeroizing::new)
-        .map_err(|_| {
-            Failure::new(
-                crmguard_core::codes::TENANT_KEY_INVALID,
-                format!("{}: not base64url key bytes", path.display()),
-            )
-        })
+    Ok(crmguard_store::key_file::read(path)?)
 }
 
 fn sealed_stdin() -> Result<TenantSealed, Failure> {

@@ -242,25 +242,13 @@ impl ServeOpts {
         &self,
         keyrings: &keyrings::Keyrings,
     ) -> Result<BTreeMap<TenantId, crmguard_core::TenantSecretKey>, Failure> {
-        use base64::Engine;
         let mut out = BTreeMap::new();
         for tenant in keyrings.snapshot().keyrings.keys() {
             let path = self.data.join(format!("tenant-keys/{tenant}.key"));
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => zeroize::Zeroizing::new(t),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Failure::io(&path.display().to_string(), e)),
-            };
-            let bytes = zeroize::Zeroizing::new(
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(text.trim())
-                    .map_err(|_| {
-                        Failure::new(
-                            crmguard_core::codes::TENANT_KEY_INVALID,
-                            format!("{}: not base64url key bytes", path.display()),
-                        )
-                    })?,
-            );
+            if !path.exists() {
+                continue;
+            }
+            let bytes = crmguard_store::key_file::read(&path)?;
             out.insert(
                 tenant.clone(),
                 crmguard_core::TenantSecretKey::from_bytes(&bytes)?,
