@@ -424,6 +424,21 @@ async fn run_pipeline(
     .map_err(|e| core_problem(&e))
 }
 
+/// An allowed decision whose `step` then failed with `e`: recorded as the deny it became
+/// (core's [`Decided::refuse_after`]), then answered with `e`.
+async fn refused_after(
+    service: &Service,
+    decided: &mut Decided,
+    step: &str,
+    e: &crmguard_core::Error,
+) -> Response {
+    decided.refuse_after(step, e);
+    match audit_decision(service, decided).await {
+        Ok(_) => core_problem(e),
+        Err(unrecorded) => unrecorded,
+    }
+}
+
 /// Counts the decision and makes its audit record durable: not durable, not answered.
 async fn audit_decision(service: &Service, decided: &Decided) -> Result<u64, Response> {
     let d = &decided.decision;
@@ -548,14 +563,9 @@ async fn seal_inner(
     let sealed = match (&decided.request, decided.decision.is_allowed()) {
         (Some(request), true) => match seal_for_storage(service, schema, request, record) {
             Ok(sealed) => Some(sealed),
-            Err(e) => {
-                // Allowed, but not storable (a browser-sealed value that does not open, a
-                // value the schema refuses): recorded as the deny it became, then answered.
-                decided.decision = crmguard_core::request::AccessDecision::refused(&e);
-                decided.event = decided.decision.audit_event(request, "write-path");
-                audit_decision(service, &decided).await?;
-                return Err(core_problem(&e));
-            }
+            // Allowed, but not storable (a browser-sealed value that does not open, a value
+            // the schema refuses).
+            Err(e) => return Err(refused_after(service, &mut decided, "write-path", &e).await),
         },
         _ => None,
     };
@@ -715,14 +725,8 @@ async fn lookup_inner(
             };
             match keyring.record_blind_index(schema, &target, &b.field, &b.value) {
                 Ok(index) => Some(index.to_string()),
-                Err(e) => {
-                    // Allowed, but no index (a value its normaliser refuses, a forgotten
-                    // subject): recorded as the deny it became, then answered.
-                    decided.decision = crmguard_core::request::AccessDecision::refused(&e);
-                    decided.event = decided.decision.audit_event(request, "lookup");
-                    audit_decision(service, &decided).await?;
-                    return Err(core_problem(&e));
-                }
+                // Allowed, but no index (a value its normaliser refuses, a forgotten subject).
+                Err(e) => return Err(refused_after(service, &mut decided, "lookup", &e).await),
             }
         }
         _ => None,

@@ -67,6 +67,18 @@ pub struct Decided {
     pub request: Option<AccessRequest>,
 }
 
+impl Decided {
+    /// An allowed decision whose next step failed (`step`: the adapter's step, e.g. sealing
+    /// the allowed write or computing the allowed lookup), made the deny it became: the
+    /// failure's code, and the audit event to record instead. Nothing was shown.
+    pub fn refuse_after(&mut self, step: &str, e: &Error) {
+        self.decision = AccessDecision::refused(e);
+        if let Some(request) = &self.request {
+            self.event = self.decision.audit_event(request, step);
+        }
+    }
+}
+
 /// How requests are bound: the deployment's key set, verification options, claim names and
 /// tenant-to-issuer binding.
 #[derive(Debug, Clone, Copy)]

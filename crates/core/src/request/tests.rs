@@ -631,3 +631,32 @@ fn the_longest_identifiers_still_make_a_recordable_event() {
         crate::AuditChain::new("log-1", crate::RecordOptions::new("test", None)).unwrap();
     chain.append(&out.event, 1).unwrap();
 }
+
+/// An allowed decision whose adapter step then fails becomes the deny it is, with the event
+/// to record in place of the allow.
+#[test]
+fn an_allow_whose_next_step_fails_is_recorded_as_a_deny() {
+    let idp = Idp::new();
+    let mut d = Scripted::allow(vec![field("name", Treatment::Clear)]);
+    let mut out = run(
+        &idp,
+        json!({}),
+        target(None, "create", "contact"),
+        json!({"name": "Ada"}),
+        &mut d,
+    );
+    assert!(out.decision.is_allowed());
+    out.refuse_after("write-path", &crate::SealedFieldError::Auth.into());
+    assert_eq!(out.decision.code(), Some("ERR_SEALED_FIELD_AUTH"));
+    assert!(out.decision.record.is_empty());
+    assert_eq!(out.event.outcome.decision, AuditDecision::Deny);
+    assert!(
+        out.event
+            .outcome
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("write-path: ERR_SEALED_FIELD_AUTH")),
+        "{:?}",
+        out.event.outcome
+    );
+}
