@@ -113,11 +113,10 @@ impl types::Host for CryptoState {}
 impl crypto::crmguard::guard::keystore::Host for CryptoState {
     fn keyring(&mut self, tenant: String) -> wasmtime::Result<Result<String, types::GuardError>> {
         if tenant != self.tenant.as_str() {
-            return Ok(Err(types::GuardError {
-                kind: types::ErrorKind::Forbidden,
-                code: error::TENANT.to_owned(),
-                message: "keys are served for the request's tenant only".to_owned(),
-            }));
+            return Ok(Err(error::guard(
+                error::TENANT,
+                "keys are served for the request's tenant only",
+            )));
         }
         Ok(match self.keys.keyring(&self.tenant) {
             Ok(text) => Ok(text.to_string()),

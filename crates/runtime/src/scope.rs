@@ -7,7 +7,7 @@
 
 use crmguard_core::{FieldName, TenantId};
 
-use super::bindings::plugin::crmguard::guard::types::{self, ErrorKind, KeyScope};
+use super::bindings::plugin::crmguard::guard::types::{self, KeyScope};
 use super::error;
 use super::request::AccessRequest;
 
@@ -48,11 +48,7 @@ pub(crate) struct Scope {
 }
 
 fn refused(message: String) -> types::GuardError {
-    types::GuardError {
-        kind: ErrorKind::Limit,
-        code: error::SCOPE.to_owned(),
-        message,
-    }
+    error::guard(error::SCOPE, message)
 }
 
 impl Scope {
@@ -89,11 +85,7 @@ impl Scope {
     ) -> Result<types::FieldContext, types::GuardError> {
         FieldName::new(field).map_err(|e| {
             let e = crmguard_core::Error::from(e);
-            types::GuardError {
-                kind: ErrorKind::Invalid,
-                code: e.code().to_owned(),
-                message: e.to_string(),
-            }
+            error::guard(e.code(), e.to_string())
         })?;
         self.spend(call)?;
         Ok(types::FieldContext {
@@ -108,11 +100,10 @@ impl Scope {
     /// Whether the request has a data subject, for a call under the subject's key.
     pub(crate) fn admits_key(&self, key: KeyScope) -> Result<(), types::GuardError> {
         match (key, &self.subject) {
-            (KeyScope::Subject, None) => Err(types::GuardError {
-                kind: ErrorKind::Invalid,
-                code: crmguard_core::codes::SUBJECT_REQUIRED.to_owned(),
-                message: "the request names no data subject".to_owned(),
-            }),
+            (KeyScope::Subject, None) => Err(error::guard(
+                crmguard_core::codes::SUBJECT_REQUIRED,
+                "the request names no data subject",
+            )),
             _ => Ok(()),
         }
     }
