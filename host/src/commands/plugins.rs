@@ -337,11 +337,14 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
         names: &names,
         issuers: &issuers,
     };
-    let mut decider = RunDecider::new(&args);
-    let mut sealer = RunSealer {
-        keyring: &args.keyring,
-        loaded: None,
+    // One load of the keyring for both the plugin's crypto component and the rendering, on
+    // first use (a refused request loads nothing).
+    let keyring = OnceKeyring {
+        opts: &args.keyring,
+        loaded: std::cell::OnceCell::new(),
     };
+    let mut decider = RunDecider::new(&args, &keyring);
+    let mut sealer = RunSealer(&keyring);
     let decided = pipeline.decide(&token, target, time, record, &mut decider, &mut sealer)?;
     if let Some(failure) = decider.load_error {
         return Err(failure);
@@ -370,15 +373,17 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
 /// a deny: the pipeline's answer is discarded.
 struct RunDecider<'a> {
     args: &'a RunArgs,
+    keyring: &'a OnceKeyring<'a>,
     log: Vec<LogLine>,
     log_dropped: u64,
     load_error: Option<Failure>,
 }
 
 impl<'a> RunDecider<'a> {
-    fn new(args: &'a RunArgs) -> Self {
+    fn new(args: &'a RunArgs, keyring: &'a OnceKeyring<'a>) -> Self {
         Self {
             args,
+            keyring,
             log: Vec::new(),
             log_dropped: 0,
             load_error: None,
@@ -392,7 +397,7 @@ impl<'a> RunDecider<'a> {
         request: &AccessRequest,
     ) -> Result<Result<Proposal, DeciderFailure>, Failure> {
         let args = self.args;
-        let keyring = args.keyring.load()?;
+        let keyring = self.keyring.get()?;
         let host = args.dir.host(keyring.master())?;
         let dir = args.dir.dir();
         let keys = Arc::new(TenantKeyrings::new().with(
@@ -437,25 +442,33 @@ impl Decider for RunDecider<'_> {
     }
 }
 
-/// Renders the plugin's treatments with the keyring, loaded on first use (a refused or
-/// denied request loads nothing for rendering).
-struct RunSealer<'a> {
-    keyring: &'a crate::keystore::KeyringOpts,
-    loaded: Option<crmguard_core::Keyring>,
+/// The keyring of `crmguard run`, loaded once, on first use.
+struct OnceKeyring<'a> {
+    opts: &'a crate::keystore::KeyringOpts,
+    loaded: std::cell::OnceCell<crmguard_store::keyring_file::LoadedKeyring>,
 }
 
-impl RunSealer<'_> {
-    fn keyring(&mut self) -> Result<&crmguard_core::Keyring, crmguard_core::Error> {
-        if self.loaded.is_none() {
-            let k = self
-                .keyring
-                .load()
-                .map_err(|f| crmguard_core::Error::relayed(f.code, f.message))?;
-            self.loaded = Some(k.keyring);
+impl OnceKeyring<'_> {
+    fn get(&self) -> Result<&crmguard_store::keyring_file::LoadedKeyring, Failure> {
+        if self.loaded.get().is_none() {
+            // Set only here, once: `set` cannot find it set already.
+            let _ = self.loaded.set(self.opts.load()?);
         }
         self.loaded
-            .as_ref()
-            .ok_or_else(|| crmguard_core::Error::relayed("ERR_IO", "the keyring was not loaded"))
+            .get()
+            .ok_or_else(|| Failure::new("ERR_IO", "the keyring was not loaded"))
+    }
+}
+
+/// Renders the plugin's treatments with the run's keyring.
+struct RunSealer<'a>(&'a OnceKeyring<'a>);
+
+impl RunSealer<'_> {
+    fn keyring(&self) -> Result<&crmguard_core::Keyring, crmguard_core::Error> {
+        self.0
+            .get()
+            .map(|k| &k.keyring)
+            .map_err(|f| crmguard_core::Error::relayed(f.code, f.message))
     }
 }
 
