@@ -28,9 +28,31 @@ fn crmguard(dir: &Path, args: &[&str]) {
     );
 }
 
-fn seal(dir: &Path, field: &str, value: &str) -> String {
+/// `crmguard ARGS` in `dir` with `input` on stdin; its stdout, trimmed.
+fn crmguard_input(dir: &Path, args: &[&str], input: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
-        .args([
+        .args(args)
+        .current_dir(dir)
+        .env("CRMGUARD_MASTER_KEY", MASTER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn seal(dir: &Path, field: &str, value: &str) -> String {
+    crmguard_input(
+        dir,
+        &[
             "seal",
             "--keyring",
             "keyrings/acme.json",
@@ -42,22 +64,9 @@ fn seal(dir: &Path, field: &str, value: &str) -> String {
             "0042",
             "--field",
             field,
-        ])
-        .current_dir(dir)
-        .env("CRMGUARD_MASTER_KEY", MASTER)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(value.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        ],
+        value,
+    )
 }
 
 fn now() -> u64 {
@@ -1251,8 +1260,9 @@ fn browser_sealed_values_are_resealed_by_schema_on_write() {
         .problem(404, "ERR_SERVE_NO_TENANT_KEY");
     // What the browser does with the npm package (here: the CLI's same format).
     let browser_seal = |record: &str, value: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
-            .args([
+        crmguard_input(
+            &data,
+            &[
                 "tenant-key",
                 "seal",
                 "--public-key",
@@ -1265,21 +1275,9 @@ fn browser_sealed_values_are_resealed_by_schema_on_write() {
                 record,
                 "--field",
                 "national_id",
-            ])
-            .current_dir(&data)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+            ],
+            value,
+        )
     };
     let cgh1 = browser_seal("0042", "078-05-1120");
     assert!(cgh1.starts_with("cgh1:"));
