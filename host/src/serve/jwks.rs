@@ -103,32 +103,19 @@ impl RemoteKeySet {
         let mut store = rustls::RootCertStore::empty();
         match roots {
             Some(path) => {
-                use rustls::pki_types::CertificateDer;
-                use rustls::pki_types::pem::PemObject;
-                let certs = CertificateDer::pem_file_iter(path)
-                    .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| config_error(format!("jwks_ca {}: {e}", path.display())))?;
-                for c in certs {
+                for c in super::tls::certificates(path, "jwks_ca")? {
                     store
                         .add(c)
                         .map_err(|e| config_error(format!("jwks_ca {}: {e}", path.display())))?;
                 }
-                if store.is_empty() {
-                    return Err(config_error(format!(
-                        "jwks_ca {} holds no certificate",
-                        path.display()
-                    )));
-                }
             }
             None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| config_error(format!("TLS: {e}")))?
-        .with_root_certificates(store)
-        .with_no_client_auth();
+        let tls = rustls::ClientConfig::builder_with_provider(super::tls::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| config_error(format!("TLS: {e}")))?
+            .with_root_certificates(store)
+            .with_no_client_auth();
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_only()

@@ -21,6 +21,7 @@ mod jwks;
 mod keyrings;
 mod metrics;
 mod subjects;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -393,7 +394,7 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
     let tls = cfg
         .tls
         .as_ref()
-        .map(|t| tls_acceptor(&opts.data, t))
+        .map(|t| tls::acceptor(&opts.data, t))
         .transpose()?;
     let service = Arc::new(service);
     runtime.block_on(async move {
@@ -440,38 +441,6 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
     let _ = audit_thread.join();
     eprintln!("crmguard serve: stopped; audit log closed");
     Ok(())
-}
-
-/// The listener's TLS: the certificate chain and key from the data folder, TLS 1.2 and 1.3
-/// (rustls, ring), h2 and HTTP/1.1 by ALPN.
-fn tls_acceptor(
-    data: &std::path::Path,
-    t: &config::Tls,
-) -> Result<tokio_rustls::TlsAcceptor, Failure> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let (cert, key) = (data.join(&t.cert), data.join(&t.key));
-    let certs = CertificateDer::pem_file_iter(&cert)
-        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| serve_error(format!("tls cert {}: {e}", cert.display())))?;
-    if certs.is_empty() {
-        return Err(serve_error(format!(
-            "tls cert {} holds no certificate",
-            cert.display()
-        )));
-    }
-    let key = PrivateKeyDer::from_pem_file(&key)
-        .map_err(|e| serve_error(format!("tls key {}: {e}", key.display())))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| serve_error(format!("TLS: {e}")))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| serve_error(format!("tls cert and key: {e}")))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Accepts connections until SIGINT/SIGTERM: HTTP/1.1 and h2 (h2c without TLS) on each, the
