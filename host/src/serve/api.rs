@@ -605,19 +605,7 @@ fn seal_for_storage(
         .keyrings
         .get(request.tenant())
         .ok_or(crmguard_core::RequestError::UnknownTenant)?;
-    for (name, value) in &mut record {
-        let Some(text) = value.as_str().filter(|t| t.starts_with("cgh1:")) else {
-            continue;
-        };
-        let sealed = crmguard_core::TenantSealed::from_text(text)?;
-        let key = service
-            .tenant_keys
-            .get(request.tenant())
-            .ok_or(crmguard_core::TenantSealError::KeyMissing)?;
-        let ctx = request.field_context(crmguard_core::FieldName::new(name.as_str())?);
-        let plain = zeroize::Zeroizing::new(crmguard_core::open_from_tenant(key, &ctx, &sealed)?);
-        *value = crmguard_core::plaintext_to_value(sealed.content_type(), plain.to_vec())?;
-    }
+    request.open_tenant_sealed(&mut record, service.tenant_keys.get(request.tenant()))?;
     let target = crmguard_core::RecordTarget {
         tenant: request.tenant().clone(),
         record: Some(request.record_id().clone()),

@@ -108,6 +108,33 @@ impl AccessRequest {
         Ok(request)
     }
 
+    /// The write path's first step: every value of `record` sealed in a browser to the
+    /// tenant (`cgh1:`) opened with `key` for this request's own context (tenant, object,
+    /// record id, field, subject) and replaced by its JSON value, so the record can then be
+    /// sealed by its schema. A value sealed for another context fails
+    /// (`ERR_TENANT_SEALED_AUTH`), one that only starts like one is
+    /// `ERR_TENANT_SEALED_MALFORMED`, and any with no `key` is `ERR_TENANT_KEY_MISSING`.
+    pub fn open_tenant_sealed(
+        &self,
+        record: &mut Map<String, Value>,
+        key: Option<&crate::TenantSecretKey>,
+    ) -> Result<(), Error> {
+        for (name, value) in record.iter_mut() {
+            let Some(text) = value
+                .as_str()
+                .filter(|t| t.starts_with(crate::TENANT_SEALED_PREFIX))
+            else {
+                continue;
+            };
+            let sealed = crate::TenantSealed::from_text(text)?;
+            let key = key.ok_or(crate::TenantSealError::KeyMissing)?;
+            let ctx = self.field_context(crate::FieldName::new(name.as_str())?);
+            let plain = crate::open_from_tenant(key, &ctx, &sealed)?;
+            *value = crate::plaintext_to_value(sealed.content_type(), plain)?;
+        }
+        Ok(())
+    }
+
     /// Who is asking.
     pub fn principal(&self) -> &Principal {
         &self.principal

@@ -660,3 +660,52 @@ fn an_allow_whose_next_step_fails_is_recorded_as_a_deny() {
         out.event.outcome
     );
 }
+
+/// Browser-sealed values open for the request's own record only, into their JSON values.
+#[test]
+fn tenant_sealed_values_open_for_the_requests_own_record() {
+    let key = crate::TenantSecretKey::generate(&mut Counter(7)).unwrap();
+    let sealed_for = |record: &str| {
+        crate::seal_to_tenant(
+            key.public_key(),
+            &FieldContext::new("acme", "contact", record, "email").unwrap(),
+            b"ada@example.com",
+            crate::ContentType::Bytes,
+            &mut Counter(9),
+        )
+        .unwrap()
+        .to_text()
+    };
+    let request = AccessRequest::bind(
+        Principal::from_verified(
+            &crate::token::test_keys::hs256_verified(&json!({"sub": "u", "tenant": "acme"})),
+            &ClaimNames::default(),
+            &TenantIssuers::any(),
+        )
+        .unwrap(),
+        Target::parse(None, "create", "contact", "r-1", None).unwrap(),
+        time(),
+        Map::new(),
+        "t",
+    )
+    .unwrap();
+    let mut record = obj(json!({"email": sealed_for("r-1"), "name": "Ada"}));
+    request.open_tenant_sealed(&mut record, Some(&key)).unwrap();
+    assert_eq!(
+        Value::Object(record),
+        json!({"email": "ada@example.com", "name": "Ada"})
+    );
+    for (value, key, code) in [
+        (sealed_for("r-2"), Some(&key), "ERR_TENANT_SEALED_AUTH"),
+        (
+            "cgh1:!".to_owned(),
+            Some(&key),
+            "ERR_TENANT_SEALED_MALFORMED",
+        ),
+        (sealed_for("r-1"), None, "ERR_TENANT_KEY_MISSING"),
+    ] {
+        let mut record = obj(json!({ "email": value }));
+        let e = request.open_tenant_sealed(&mut record, key).unwrap_err();
+        assert_eq!(e.code(), code);
+    }
+}
