@@ -79,14 +79,22 @@ pub(crate) fn run(bin: Option<PathBuf>) -> Result<(), String> {
         blocks.len(),
         doc.display()
     );
-    run_step(
+    // The guide makes its scratch folders with `mktemp -d`; they go in a folder of ours that
+    // is removed afterwards, so repeated runs do not fill the disk.
+    let scratch = root().join("target/tmp/walkthrough");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let ran = run_step(
         "docs/PLUGINS.md walk-through",
         Command::new("bash")
             .current_dir(root())
             .env("PATH", path)
+            .env("TMPDIR", &scratch)
             .arg("-c")
             .arg(script),
-    )?;
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    ran?;
     println!("the walk-through ran as written: {commands} commands, every check passed");
     Ok(())
 }
