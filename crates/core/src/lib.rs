@@ -50,13 +50,14 @@ pub use audit::{
     MAX_SAFE_INTEGER, OCSF_VERSION, Outcome, PRODUCT_NAME, PSEUDONYM_DOMAIN, ProofDocument,
     PseudonymKey, RECORD_DOMAIN, RecordActor, RecordApi, RecordEndpoint, RecordField,
     RecordMetadata, RecordOptions, RecordProduct, RecordRequest, RecordResource, RecordUser,
-    SUBJECT_RESOURCE_TYPE, VerifiedLog, genesis_hash, parse_proof,
+    SUBJECT_RESOURCE_TYPE, VerifiedLog, genesis_hash, is_checkpoint_line, parse_proof,
 };
 /// RFC 9162 Merkle tree functions over audit record hashes (leaf = `SHA-256(0x00 || hash)`).
 pub mod merkle {
     pub use crate::audit::merkle::{
-        MerkleFrontier, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash,
-        root_of, verify_consistency, verify_inclusion,
+        Leaves, MerkleFrontier, SubtreeRoots, consistency_path, consistency_proof, empty_root,
+        inclusion_path, inclusion_proof, leaf_hash, node_hash, root_of, verify_consistency,
+        verify_inclusion,
     };
 }
 pub use blind::{BlindIndex, BlindIndexScope, BlindIndexSpec, Normalizer};

@@ -20,6 +20,7 @@ use std::io::{self, BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::audit_proofs::ProofIndex;
 use crmguard_core::{
     Anchor, AuditChain, AuditError, AuditEvent, AuditHash, AuditRecord, AuditSigningKey,
     AuditVerifyingKey, ChainVerifier, Checkpoint, RecordOptions, VerifiedLog,
@@ -186,15 +187,34 @@ pub struct TornTail {
     pub bytes: u64,
 }
 
-/// Replays every segment and the active file through `verifier`. Returns the torn tail of the
-/// active file, if any (a torn tail in a rotated segment is an error).
-fn replay(path: &Path, verifier: &mut ChainVerifier) -> Result<Option<TornTail>, AuditLogError> {
+/// What [`replay`] found besides the verified chain.
+struct Replayed {
+    /// The active file's torn tail, if any.
+    torn: Option<TornTail>,
+    /// The bytes of the rotated segments (where the active file starts, counted across the
+    /// log's files).
+    segment_bytes: u64,
+}
+
+/// Replays every segment and the active file through `verifier`, and into `index` if given.
+/// A torn tail in a rotated segment is an error; the active file's is returned.
+fn replay(
+    path: &Path,
+    verifier: &mut ChainVerifier,
+    mut index: Option<&mut ProofIndex>,
+) -> Result<Replayed, AuditLogError> {
     let files = log_files(path)?;
     let last = files.len() - 1;
+    let mut base = 0u64;
     for (i, file) in files.iter().enumerate() {
         let f = match File::open(file) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && i == last => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && i == last => {
+                return Ok(Replayed {
+                    torn: None,
+                    segment_bytes: base,
+                });
+            }
             Err(e) => return Err(io_err(file.display())(e)),
         };
         let mut reader = BufReader::with_capacity(1 << 16, f);
@@ -220,17 +240,35 @@ fn replay(path: &Path, verifier: &mut ChainVerifier) -> Result<Option<TornTail>,
                     }
                     .into());
                 }
-                return Ok(Some(torn));
+                return Ok(Replayed {
+                    torn: Some(torn),
+                    segment_bytes: base,
+                });
             }
+            let line_start = base + offset;
             offset += n as u64;
             let line = std::str::from_utf8(&buf[..n - 1]).map_err(|_| AuditError::Malformed {
                 seq: verifier.size(),
                 reason: "line is not UTF-8".to_owned(),
             })?;
+            let before = verifier.size();
             verifier.push_line(line)?;
+            if let Some(ix) = index.as_deref_mut() {
+                if verifier.size() > before {
+                    ix.push_record(line_start, &verifier.head());
+                } else if let Some(c) = verifier.last_checkpoint() {
+                    ix.push_checkpoint(c.clone());
+                }
+            }
+        }
+        if i != last {
+            base += offset;
         }
     }
-    Ok(None)
+    Ok(Replayed {
+        torn: None,
+        segment_bytes: base,
+    })
 }
 
 /// Reads the checkpoint in `PATH.head.json`, if the file exists.
@@ -252,7 +290,7 @@ pub fn verify_log(
     anchor: &Anchor,
 ) -> Result<VerifiedLog, AuditLogError> {
     let mut v = ChainVerifier::new(keys);
-    if let Some(torn) = replay(path, &mut v)? {
+    if let Some(torn) = replay(path, &mut v, None)?.torn {
         return Err(AuditError::TornTail {
             seq: v.size(),
             bytes: torn.bytes,
@@ -324,6 +362,14 @@ pub struct Appended {
     pub durable_size: u64,
 }
 
+/// A line in the pending buffer, for the proof index once it is durable.
+#[derive(Debug)]
+enum Unindexed {
+    /// A record: where its line starts (across the log's files) and its hash.
+    Record(u64, AuditHash),
+    Checkpoint(Checkpoint),
+}
+
 /// An open, locked log with its writer state.
 #[derive(Debug)]
 pub struct AuditLog {
@@ -342,6 +388,12 @@ pub struct AuditLog {
     /// The size of the checkpoint in the head file.
     head_size: u64,
     broken: bool,
+    /// Block roots and checkpoints of the durable log, for proofs without reading all of it.
+    index: ProofIndex,
+    /// What the index gets once the pending buffer is durable.
+    unindexed: Vec<Unindexed>,
+    /// The bytes of the rotated segments: the active file starts there.
+    segment_bytes: u64,
 }
 
 impl AuditLog {
@@ -367,7 +419,11 @@ impl AuditLog {
         let mut keys = vec![key.verifying_key()];
         keys.extend(options.trusted_keys.iter().cloned());
         let mut v = ChainVerifier::new(keys);
-        let torn = replay(path, &mut v)?;
+        let mut index = ProofIndex::new(path);
+        let Replayed {
+            torn,
+            segment_bytes,
+        } = replay(path, &mut v, Some(&mut index))?;
         let anchor = Anchor {
             checkpoint: read_head(path)?,
             min_size: None,
@@ -413,6 +469,9 @@ impl AuditLog {
                 since_checkpoint: verified.uncovered,
                 head_size: anchor.checkpoint.as_ref().map_or(0, |c| c.size),
                 last_checkpoint: verified.last_checkpoint,
+                index,
+                unindexed: Vec::new(),
+                segment_bytes,
                 options,
                 broken: false,
             },
@@ -440,6 +499,12 @@ impl AuditLog {
         self.chain.head()
     }
 
+    /// The log as far as it is durable, for building proofs (off this thread too) without
+    /// reading the whole log: see [`ProofIndex`].
+    pub fn proof_index(&self) -> ProofIndex {
+        self.index.clone()
+    }
+
     /// The latest checkpoint written (or found on open).
     pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
         self.last_checkpoint.as_ref()
@@ -461,6 +526,10 @@ impl AuditLog {
     pub fn append(&mut self, event: &AuditEvent, time: u64) -> Result<Appended, AuditLogError> {
         self.check_usable()?;
         let (rec, line) = self.chain.append_line(event, time)?;
+        self.unindexed.push(Unindexed::Record(
+            self.segment_bytes + self.active_bytes + self.buf.len() as u64,
+            rec.hash,
+        ));
         self.buf.extend_from_slice(line.as_bytes());
         self.buf.push(b'\n');
         self.pending_since.get_or_insert_with(Instant::now);
@@ -497,6 +566,7 @@ impl AuditLog {
         if let Some(c) = self.chain.checkpoint(&self.key, time) {
             self.buf.extend_from_slice(c.to_line().as_bytes());
             self.buf.push(b'\n');
+            self.unindexed.push(Unindexed::Checkpoint(c.clone()));
             self.since_checkpoint = 0;
             self.last_checkpoint = Some(c);
         }
@@ -557,6 +627,12 @@ impl AuditLog {
             self.active_bytes += self.buf.len() as u64;
             self.buf.clear();
         }
+        for u in self.unindexed.drain(..) {
+            match u {
+                Unindexed::Record(offset, hash) => self.index.push_record(offset, &hash),
+                Unindexed::Checkpoint(c) => self.index.push_checkpoint(c),
+            }
+        }
         self.pending_since = None;
         self.durable_size = self.chain.size();
         let cp_size = self.last_checkpoint.as_ref().map_or(0, |c| c.size);
@@ -606,6 +682,7 @@ impl AuditLog {
             .open(&self.path)
             .map_err(io_err(self.path.display()))?;
         sync_dir(&self.path)?;
+        self.segment_bytes += self.active_bytes;
         self.active_bytes = 0;
         Ok(())
     }

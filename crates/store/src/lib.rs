@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod audit_log;
+pub mod audit_proofs;
 mod error;
 pub mod files;
 pub mod key_file;

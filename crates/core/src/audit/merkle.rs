@@ -24,7 +24,7 @@ pub fn node_hash(left: &AuditHash, right: &AuditHash) -> AuditHash {
 }
 
 /// The largest power of two strictly smaller than `n` (`n >= 2`).
-fn split(n: usize) -> usize {
+fn split(n: u64) -> u64 {
     debug_assert!(n >= 2);
     let mut k = 1;
     while k << 1 < n {
@@ -84,61 +84,129 @@ impl MerkleFrontier {
     }
 }
 
+/// Where a proof's subtree roots come from. Every range RFC 9162's proofs ask for is
+/// `[start, start + len)` with `len >= 1` and `start` a multiple of the smallest power of two
+/// not below `len` (the tree's own splits), so a source that keeps the roots of aligned
+/// perfect subtrees answers most of them without reading leaves.
+pub trait SubtreeRoots {
+    /// Why a root could not be had (the leaves could not be read).
+    type Error;
+    /// The Merkle Tree Hash of leaves `start .. start + len`.
+    fn root(&mut self, start: u64, len: u64) -> Result<AuditHash, Self::Error>;
+}
+
+/// Leaf hashes in memory as a [`SubtreeRoots`].
+#[derive(Clone, Copy, Debug)]
+pub struct Leaves<'a>(pub &'a [AuditHash]);
+
+impl SubtreeRoots for Leaves<'_> {
+    type Error = core::convert::Infallible;
+
+    /// A range outside the leaves has the empty tree's root: the proofs, given a size within
+    /// the leaves, never ask for one.
+    fn root(&mut self, start: u64, len: u64) -> Result<AuditHash, Self::Error> {
+        let range = usize::try_from(start).ok().and_then(|a| {
+            let b = usize::try_from(start.checked_add(len)?).ok()?;
+            self.0.get(a..b)
+        });
+        Ok(range.map_or_else(empty_root, root_of))
+    }
+}
+
 /// The inclusion proof (audit path) for leaf `index` in the tree over `leaves`
 /// (RFC 9162 §2.1.3.1). `None` if `index` is out of range.
 pub fn inclusion_proof(leaves: &[AuditHash], index: u64) -> Option<Vec<AuditHash>> {
-    let m = usize::try_from(index).ok()?;
-    if m >= leaves.len() {
-        return None;
+    match inclusion_path(&mut Leaves(leaves), leaves.len() as u64, index) {
+        Ok(p) => p,
+        Err(never) => match never {},
     }
-    let mut out = Vec::new();
-    path(m, leaves, &mut out);
-    Some(out)
 }
 
-fn path(m: usize, d: &[AuditHash], out: &mut Vec<AuditHash>) {
-    let n = d.len();
+/// The audit path for leaf `index` in the tree of the first `size` leaves of `roots`
+/// (RFC 9162 §2.1.3.1). `None` if `index` is out of range.
+pub fn inclusion_path<R: SubtreeRoots + ?Sized>(
+    roots: &mut R,
+    size: u64,
+    index: u64,
+) -> Result<Option<Vec<AuditHash>>, R::Error> {
+    if index >= size {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    path(roots, index, 0, size, &mut out)?;
+    Ok(Some(out))
+}
+
+/// PATH(m, D[start .. start + n]).
+fn path<R: SubtreeRoots + ?Sized>(
+    roots: &mut R,
+    m: u64,
+    start: u64,
+    n: u64,
+    out: &mut Vec<AuditHash>,
+) -> Result<(), R::Error> {
     if n <= 1 {
-        return;
+        return Ok(());
     }
     let k = split(n);
     if m < k {
-        path(m, &d[..k], out);
-        out.push(root_of(&d[k..]));
+        path(roots, m, start, k, out)?;
+        out.push(roots.root(start + k, n - k)?);
     } else {
-        path(m - k, &d[k..], out);
-        out.push(root_of(&d[..k]));
+        path(roots, m - k, start + k, n - k, out)?;
+        out.push(roots.root(start, k)?);
     }
+    Ok(())
 }
 
 /// The consistency proof between the tree over the first `old_size` leaves and the tree over
 /// all `leaves` (RFC 9162 §2.1.4.1). `None` unless `0 < old_size <= leaves.len()`.
 pub fn consistency_proof(leaves: &[AuditHash], old_size: u64) -> Option<Vec<AuditHash>> {
-    let m = usize::try_from(old_size).ok()?;
-    if m == 0 || m > leaves.len() {
-        return None;
+    match consistency_path(&mut Leaves(leaves), old_size, leaves.len() as u64) {
+        Ok(p) => p,
+        Err(never) => match never {},
     }
-    let mut out = Vec::new();
-    subproof(m, leaves, true, &mut out);
-    Some(out)
 }
 
-fn subproof(m: usize, d: &[AuditHash], complete: bool, out: &mut Vec<AuditHash>) {
-    let n = d.len();
+/// The consistency proof between the trees of the first `old_size` and the first `new_size`
+/// leaves of `roots` (RFC 9162 §2.1.4.1). `None` unless `0 < old_size <= new_size`.
+pub fn consistency_path<R: SubtreeRoots + ?Sized>(
+    roots: &mut R,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Option<Vec<AuditHash>>, R::Error> {
+    if old_size == 0 || old_size > new_size {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    subproof(roots, old_size, 0, new_size, true, &mut out)?;
+    Ok(Some(out))
+}
+
+/// SUBPROOF(m, D[start .. start + n], complete).
+fn subproof<R: SubtreeRoots + ?Sized>(
+    roots: &mut R,
+    m: u64,
+    start: u64,
+    n: u64,
+    complete: bool,
+    out: &mut Vec<AuditHash>,
+) -> Result<(), R::Error> {
     if m == n {
         if !complete {
-            out.push(root_of(d));
+            out.push(roots.root(start, n)?);
         }
-        return;
+        return Ok(());
     }
     let k = split(n);
     if m <= k {
-        subproof(m, &d[..k], complete, out);
-        out.push(root_of(&d[k..]));
+        subproof(roots, m, start, k, complete, out)?;
+        out.push(roots.root(start + k, n - k)?);
     } else {
-        subproof(m - k, &d[k..], false, out);
-        out.push(root_of(&d[..k]));
+        subproof(roots, m - k, start + k, n - k, false, out)?;
+        out.push(roots.root(start, k)?);
     }
+    Ok(())
 }
 
 /// Verifies an inclusion proof (RFC 9162 §2.1.3.2): that `leaf` is leaf number `index` of the

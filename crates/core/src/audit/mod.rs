@@ -38,4 +38,4 @@ pub use record::{
     RecordActor, RecordApi, RecordEndpoint, RecordField, RecordMetadata, RecordProduct,
     RecordRequest, RecordResource, RecordUser, genesis_hash,
 };
-pub use verify::{Anchor, ChainVerifier, VerifiedLog};
+pub use verify::{Anchor, ChainVerifier, VerifiedLog, is_checkpoint_line};

@@ -74,6 +74,31 @@ impl InclusionProof {
         Ok(proof)
     }
 
+    /// The proof for `record` against `checkpoint`, with the audit path from `roots` (a
+    /// source of the log's subtree roots, such as an index that does not hold every leaf).
+    /// The record and checkpoint are taken as they are: verify the proof before handing it on.
+    pub fn build_from<R>(
+        roots: &mut R,
+        record: AuditRecord,
+        checkpoint: Checkpoint,
+    ) -> Result<Self, R::Error>
+    where
+        R: merkle::SubtreeRoots + ?Sized,
+        R::Error: From<AuditError>,
+    {
+        if record.seq >= checkpoint.size {
+            return Err(proof_err("the checkpoint does not cover this record").into());
+        }
+        let audit_path = merkle::inclusion_path(roots, checkpoint.size, record.seq)?
+            .ok_or_else(|| proof_err("record outside the tree"))?;
+        Ok(Self {
+            audit_path,
+            checkpoint,
+            kind: INCLUSION_PROOF_KIND.to_owned(),
+            record,
+        })
+    }
+
     /// Verifies: the checkpoint's signature under one of `keys`, the record's hash over its
     /// content, and the audit path from the record's leaf to the checkpoint's root.
     pub fn verify(&self, keys: &[AuditVerifyingKey]) -> Result<(), AuditError> {
@@ -113,6 +138,23 @@ impl ConsistencyProof {
             proof_err("the new checkpoint covers more records than the log holds")
         })?;
         let consistency_path = merkle::consistency_proof(&leaves, old.size)
+            .ok_or_else(|| proof_err("the old checkpoint is not older than the new one"))?;
+        Ok(Self {
+            consistency_path,
+            kind: CONSISTENCY_PROOF_KIND.to_owned(),
+            new,
+            old,
+        })
+    }
+
+    /// The proof that `old` is a prefix of `new`, with the path from `roots` (see
+    /// [`InclusionProof::build_from`]).
+    pub fn build_from<R>(roots: &mut R, old: Checkpoint, new: Checkpoint) -> Result<Self, R::Error>
+    where
+        R: merkle::SubtreeRoots + ?Sized,
+        R::Error: From<AuditError>,
+    {
+        let consistency_path = merkle::consistency_path(roots, old.size, new.size)?
             .ok_or_else(|| proof_err("the old checkpoint is not older than the new one"))?;
         Ok(Self {
             consistency_path,

@@ -134,6 +134,16 @@ impl ChainVerifier {
         }
     }
 
+    /// The hash of the last record pushed.
+    pub fn head(&self) -> AuditHash {
+        self.head
+    }
+
+    /// The last checkpoint pushed.
+    pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
+        self.last_checkpoint.as_ref()
+    }
+
     /// Checks the next record.
     pub fn push_record(&mut self, rec: &AuditRecord) -> Result<(), AuditError> {
         self.check_record(rec, rec.compute_hash())
@@ -322,6 +332,8 @@ impl ChainVerifier {
 
 /// Whether a log line is a checkpoint. In canonical form a checkpoint's first member is
 /// `head_hash` and a record's is `activity_id`; a line that is neither fails as a record.
-fn is_checkpoint_line(line: &str) -> bool {
+/// Whether a log line is a checkpoint (else it is a record): checkpoints are the lines that
+/// start with their first member in canonical order, `head_hash`.
+pub fn is_checkpoint_line(line: &str) -> bool {
     line.starts_with("{\"head_hash\":")
 }
