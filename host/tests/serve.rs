@@ -92,7 +92,10 @@ struct Server {
     /// `http` or `https`.
     scheme: String,
     data: PathBuf,
-    _dir: tempfile::TempDir,
+    /// Its stderr: the access log and warnings.
+    log: PathBuf,
+    /// The temporary folder holding `data` (`None` for a replica on another's folder).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -145,13 +148,30 @@ impl Server {
         let mut config = std::fs::read_to_string(data.join("crmguard.toml")).unwrap();
         config.push_str(extra);
         std::fs::write(data.join("crmguard.toml"), config).unwrap();
+        Self::spawn(&data, &[], Some(dir))
+    }
+
+    /// Another service on this one's data folder (its keyrings, schemas, policy), writing
+    /// its own audit log: a replica.
+    fn replica(&self, audit_log: &str) -> Self {
+        Self::spawn(&self.data, &["--audit-log", audit_log], None)
+    }
+
+    fn spawn(data: &Path, args: &[&str], dir: Option<tempfile::TempDir>) -> Self {
+        // stderr (the access log) goes to a file: a pipe nobody reads would fill and stall
+        // the service.
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = data.parent().unwrap().join(format!("serve-{n}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
             .args(["serve", "--data"])
-            .arg(&data)
+            .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(data)
             .env("CRMGUARD_MASTER_KEY", MASTER)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -167,48 +187,15 @@ impl Server {
             scheme: scheme.to_owned(),
             addr: addr.to_owned(),
             child,
-            data,
+            data: data.to_path_buf(),
+            log,
             _dir: dir,
         }
     }
 
     /// One HTTP/1.1 request; (status, content type, body).
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        // A server refusing an oversized body may answer and close before reading it all.
-        let _ = s.write_all(body);
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8(raw).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let content_type = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-type: ")
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
-        let www = head
-            .to_ascii_lowercase()
-            .contains("www-authenticate: bearer");
-        Reply {
-            status,
-            content_type,
-            body: body.to_owned(),
-            www_authenticate: www,
-        }
+        call_at(&self.addr, method, path, headers, body)
     }
 
     fn decide(&self, token: &str, body: &Value) -> Reply {
@@ -249,11 +236,62 @@ impl Drop for Server {
     }
 }
 
+/// One HTTP/1.1 request to `addr` on a connection of its own.
+fn call_at(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    // A server refusing an oversized body may answer and close before reading it all.
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let www = head
+        .to_ascii_lowercase()
+        .contains("www-authenticate: bearer");
+    Reply {
+        status,
+        content_type,
+        body: body.to_owned(),
+        www_authenticate: www,
+        head: head.to_owned(),
+    }
+}
+
 struct Reply {
     status: u16,
     content_type: String,
     body: String,
     www_authenticate: bool,
+    /// The status line and headers.
+    head: String,
+}
+
+impl Reply {
+    /// A response header's value (`name` in lower case).
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim().eq_ignore_ascii_case(name)).then(|| v.trim().to_owned())
+        })
+    }
 }
 
 impl Reply {
@@ -735,18 +773,47 @@ fn a_client_that_never_finishes_its_headers_is_dropped() {
 
 /// A test CA and a certificate it issued for 127.0.0.1: (CA PEM, leaf chain PEM, key PEM).
 fn loopback_certificates() -> (String, String, String) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "crmguard test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf_params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+    let pki = LoopbackPki::new();
+    (pki.ca, pki.server.0, pki.server.1)
+}
+
+/// A test CA with a server certificate for 127.0.0.1 and a client certificate (PEM chain and
+/// key each).
+struct LoopbackPki {
+    ca: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+impl LoopbackPki {
+    fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "crmguard test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf = |names: Vec<String>, usage: rcgen::ExtendedKeyUsagePurpose| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![usage];
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            (cert.pem(), key.serialize_pem())
+        };
+        Self {
+            ca: ca.pem(),
+            server: leaf(
+                vec!["127.0.0.1".to_owned()],
+                rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            ),
+            client: leaf(
+                vec!["crm-backend.test".to_owned()],
+                rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+            ),
+        }
+    }
 }
 
 /// How the loopback IdP answers `GET /jwks.json`.
@@ -1440,25 +1507,41 @@ fn data_subjects_are_provisioned_on_create_and_erased_for_good() {
     assert!(!erasure.contains("\"uid\":\"0042\""), "{erasure}");
 }
 
-/// `crmguard keys rotate` on a running service's keyring, then SIGHUP: values sealed under the
-/// new primary open after the signal (before it, the service did not know the key). An older
-/// keyring file put back afterwards is refused on the next SIGHUP (its `.state`), and the
-/// service keeps the keyring it has.
+/// `crmguard keys rotate` on a running service's keyring: the next request finds the file
+/// changed and uses the new keyring (values sealed under the new primary open). An older
+/// keyring file put back is refused (its `.state`) and the service keeps the keyring it has,
+/// on the next request and on SIGHUP. SIGHUP also reloads policy.json; an invalid one is
+/// refused and the loaded policy stays.
 #[test]
-fn sighup_reloads_rotated_keyrings_and_refuses_rolled_back_ones() {
+fn keyring_changes_are_found_by_the_next_request_and_sighup_reloads_the_policy() {
     let mut server = Server::start();
     let data = server.data.clone();
+    let clinician = token(json!({"roles": ["clinician"]}));
     let old = std::fs::read(data.join("keyrings/acme.json")).unwrap();
+    let first = seal(&data, "email", "ada@example.com");
+    let read = |sealed: &str| {
+        server
+            .decide(
+                &clinician,
+                &json!({"object": "contact", "record_id": "0042",
+                    "record": {"id": "0042", "tenant_id": "acme", "email": sealed}}),
+            )
+            .json()
+    };
+    assert_eq!(read(&first)["record"]["email"], "ada@example.com");
     crmguard(
         &data,
         &["keys", "rotate", "--keyring", "keyrings/acme.json"],
     );
     let sealed = seal(&data, "email", "ada@example.com");
-    let body = json!({"object": "contact", "record_id": "0042",
-        "record": {"id": "0042", "tenant_id": "acme", "email": sealed}});
-    let clinician = token(json!({"roles": ["clinician"]}));
-    let before = server.decide(&clinician, &body).json();
-    assert_eq!(before["verdict"]["code"], "ERR_KEY_NOT_FOUND", "{before}");
+    let after = read(&sealed);
+    assert_eq!(after["record"]["email"], "ada@example.com", "{after}");
+    // Roll the file back: refused, the rotated keyring stays in use.
+    std::fs::write(data.join("keyrings/acme.json"), &old).unwrap();
+    for _ in 0..3 {
+        let still = read(&sealed);
+        assert_eq!(still["record"]["email"], "ada@example.com", "{still}");
+    }
     let hup = |server: &Server| {
         assert!(
             Command::new("kill")
@@ -1468,37 +1551,316 @@ fn sighup_reloads_rotated_keyrings_and_refuses_rolled_back_ones() {
                 .success()
         );
     };
+    // A new policy: clinicians see contact details masked.
+    let mut policy: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("policy.json")).unwrap()).unwrap();
+    let rule = policy["rules"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["id"] == "clinical-notes")
+        .unwrap();
+    rule["fields"]["classes"] = json!({"pii": "mask"});
+    std::fs::write(data.join("policy.json"), policy.to_string()).unwrap();
     hup(&server);
     // The reload runs beside the requests: wait for it (a liveness bound, not a timing).
-    let mut after = Value::Null;
+    let mut masked = Value::Null;
     for _ in 0..200 {
-        after = server.decide(&clinician, &body).json();
-        if after["verdict"]["effect"] == "allow" {
+        masked = read(&sealed);
+        if masked["record"]["email"] == "****@example.com" {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    assert_eq!(after["record"]["email"], "ada@example.com", "{after}");
-    // Roll the file back: refused on reload, the rotated keyring stays in use.
-    std::fs::write(data.join("keyrings/acme.json"), old).unwrap();
+    assert_eq!(masked["record"]["email"], "****@example.com", "{masked}");
+    // An invalid policy is refused; the loaded one stays (and the keyring too).
+    std::fs::write(data.join("policy.json"), "{\"version\": 1, \"rules\": 7}").unwrap();
     hup(&server);
     for _ in 0..40 {
         std::thread::sleep(std::time::Duration::from_millis(25));
-        let still = server.decide(&clinician, &body).json();
-        assert_eq!(still["record"]["email"], "ada@example.com", "{still}");
+        let still = read(&sealed);
+        assert_eq!(still["record"]["email"], "****@example.com", "{still}");
     }
     server.stop();
-    let mut err = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    assert!(err.contains("SIGHUP: 1 keyrings reloaded"), "{err}");
+    let err = std::fs::read_to_string(&server.log).unwrap();
+    assert!(err.contains("changed but was refused"), "{err}");
+    assert!(err.contains("SIGHUP: policy reloaded"), "{err}");
+    assert!(err.contains("SIGHUP: kept the loaded policy"), "{err}");
     assert!(
         err.contains("kept the loaded keyring of acme") && err.contains("ERR_KEYRING_ROLLBACK"),
         "{err}"
+    );
+}
+
+/// A port-forwarding proxy (a load balancer in TCP mode): each connection goes to the next
+/// backend in turn. Runs until the test process ends.
+fn round_robin(backends: Vec<String>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for (i, conn) in listener.incoming().enumerate() {
+            let Ok(client) = conn else { continue };
+            let backend = backends[i % backends.len()].clone();
+            std::thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(&backend) else {
+                    return;
+                };
+                let (mut c, mut s) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c, &mut s);
+                    let _ = s.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut c, mut s) = (client, server);
+                let _ = std::io::copy(&mut s, &mut c);
+                let _ = c.shutdown(std::net::Shutdown::Both);
+                let _ = up.join();
+            });
+        }
+    });
+    addr
+}
+
+/// Scale-out: two replicas on one data folder (shared keyrings, schemas, policy) behind one
+/// proxy, each writing its own audit log. A subject key created through one replica is found
+/// by the other; a subject erased through one no longer opens on either; a third service on
+/// a log already written is refused (one writer per chain); each chain verifies on its own,
+/// under its own log id.
+#[test]
+fn replicas_share_keyrings_and_keep_their_own_chains() {
+    let mut a = Server::start_with(|data| {
+        std::fs::write(
+            data.join("schemas/contact.json"),
+            json!({"object": "contact", "record_id": "id", "subject": "id", "fields": {
+                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
+                "name": {"action": "encrypt", "key": "subject"},
+                "lifecycle_stage": {"action": "clear"}}})
+            .to_string(),
+        )
+        .unwrap();
+        "[subjects]\nerasers = [\"privacy_officer\"]\n"
+    });
+    let b_log = a.data.join("audit/replica-b.jsonl");
+    let mut b = a.replica(b_log.to_str().unwrap());
+    let third = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+        .args(["serve", "--data"])
+        .arg(&a.data)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("CRMGUARD_MASTER_KEY", MASTER)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(third.status.code(), Some(1), "{err}");
+    assert!(err.contains("ERR_AUDIT_LOCKED"), "{err}");
+
+    let proxy = round_robin(vec![a.addr.clone(), b.addr.clone()]);
+    let post = |addr: &str, t: &str, path: &str, body: &Value| {
+        call_at(
+            addr,
+            "POST",
+            path,
+            &[
+                ("Authorization", &format!("Bearer {t}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
+    let reader = token(json!({"roles": ["clinician"]}));
+    let create = json!({"action": "create", "object": "contact", "record_id": "0042",
+        "subject": "0042", "record": {"id": "0042", "tenant_id": "acme",
+            "name": "Ada Lovelace", "lifecycle_stage": "lead"}});
+    // Connection 0 goes to replica A: it creates the subject's key in the shared keyring.
+    let r = post(&proxy, &writer, "/v1/records/seal", &create);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = r.json()["record"].clone();
+    let mut served_by = vec![r.json()["audit"]["log_id"].as_str().unwrap().to_owned()];
+    let read = json!({"object": "contact", "record_id": "0042", "subject": "0042",
+        "record": stored});
+    // Connections 1 and 2: replica B, which started before the key existed, then A.
+    for _ in 0..2 {
+        let r = post(&proxy, &reader, "/v1/decide", &read);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["record"]["name"], "Ada Lovelace", "{}", r.body);
+        served_by.push(r.json()["audit"]["log_id"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(served_by[0], served_by[1], "the proxy spread the requests");
+    assert_eq!(served_by[0], served_by[2]);
+    // Connection 3 (replica B) erases the subject; neither replica opens it afterwards.
+    let officer = token(json!({"roles": ["privacy_officer"]}));
+    let r = post(
+        &proxy,
+        &officer,
+        "/v1/subjects/forget",
+        &json!({"subject": "0042"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["audit"]["log_id"], served_by[1].as_str());
+    for replica in [&a, &b] {
+        let after = replica.decide(&reader, &read).json();
+        assert_eq!(after["verdict"]["code"], "ERR_SUBJECT_FORGOTTEN", "{after}");
+        post(&replica.addr, &writer, "/v1/records/seal", &create)
+            .problem(404, "ERR_SUBJECT_FORGOTTEN");
+    }
+    b.stop();
+    let data = a.stop();
+    // Two chains: each verifies on its own with the shared public key, under its own log id.
+    let mut ids = Vec::new();
+    for log in ["audit/decisions.jsonl", "audit/replica-b.jsonl"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+            .args(["audit", "verify", "--log"])
+            .arg(data.join(log))
+            .arg("--public-key")
+            .arg(data.join("audit/signing.pub"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{log}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(data.join(log)).unwrap();
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        ids.push(first["metadata"]["log_name"].as_str().unwrap().to_owned());
+    }
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids, [served_by[0].clone(), served_by[1].clone()]);
+}
+
+/// Mutual TLS: with `[tls] client_ca`, a client presenting a certificate from that CA is
+/// served; one without a certificate, or with one from another CA, gets no HTTP answer.
+#[test]
+fn with_a_client_ca_only_clients_with_its_certificates_are_served() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    let pki = LoopbackPki::new();
+    let other = LoopbackPki::new();
+    let (ca, server_cert) = (pki.ca.clone(), pki.server.clone());
+    let mut server = Server::start_with(move |data| {
+        std::fs::create_dir_all(data.join("tls")).unwrap();
+        std::fs::write(data.join("tls/cert.pem"), &server_cert.0).unwrap();
+        std::fs::write(data.join("tls/key.pem"), &server_cert.1).unwrap();
+        std::fs::write(data.join("tls/clients.pem"), &ca).unwrap();
+        "[tls]\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\nclient_ca = \"tls/clients.pem\"\n"
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(pki.ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let get = |client: Option<&(String, String)>| {
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots.clone());
+        let config = match client {
+            None => builder.with_no_client_auth(),
+            Some((chain, key)) => builder
+                .with_client_auth_cert(
+                    CertificateDer::pem_slice_iter(chain.as_bytes())
+                        .map(Result::unwrap)
+                        .collect(),
+                    PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+                )
+                .unwrap(),
+        };
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let tcp = TcpStream::connect(&server.addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let _ = tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut answer = Vec::new();
+        let _ = tls.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let served = get(Some(&pki.client));
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    for refused in [get(None), get(Some(&other.client))] {
+        assert!(!refused.contains("HTTP/1.1"), "{refused}");
+    }
+    server.stop();
+}
+
+/// Every request has an id (the caller's if it is a short token, else a fresh one), answered
+/// in `X-Request-Id`, written into its audit record and its access-log line; a request whose
+/// body never arrives in full is answered 503 `ERR_SERVE_DEADLINE` at the deadline.
+#[test]
+fn requests_are_identified_logged_and_bounded() {
+    let mut server = Server::start_with(|_| "request_timeout_ms = 400\n");
+    let body = json!({"object": "contact", "record_id": "0042", "record": contact(&server.data)});
+    let rep = token(json!({"roles": ["sales_rep"]}));
+    let call = |id: &str| {
+        server.call(
+            "POST",
+            "/v1/decide",
+            &[
+                ("Authorization", &format!("Bearer {rep}")),
+                ("Content-Type", "application/json"),
+                ("X-Request-Id", id),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let r = call("crm-req-42");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-request-id").as_deref(), Some("crm-req-42"));
+    let r = call("not a token");
+    let fresh = r.header("x-request-id").unwrap();
+    assert!(
+        fresh.len() == 24 && fresh.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{fresh}"
+    );
+    // Headers complete, the body promised but never sent in full.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        s,
+        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {rep}\r\nContent-Length: 100\r\nX-Request-Id: slow-1\r\n\r\n{{\"obj"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    let _ = BufReader::new(&s).read_line(&mut raw);
+    assert!(raw.starts_with("HTTP/1.1 503"), "{raw}");
+    let data = server.stop();
+    let audit = std::fs::read_to_string(data.join("audit/decisions.jsonl")).unwrap();
+    for id in ["crm-req-42", fresh.as_str()] {
+        assert_eq!(
+            audit
+                .lines()
+                .filter(|l| l.contains(&format!("\"{id}\"")))
+                .count(),
+            1,
+            "{id} in one audit record"
+        );
+    }
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &Value| v["msg"] == "request")
+        .collect();
+    let by_id = |id: &str| {
+        lines
+            .iter()
+            .find(|v| v["request_id"] == id)
+            .unwrap_or_else(|| panic!("no access-log line for {id}: {log}"))
+    };
+    let ok = by_id("crm-req-42");
+    assert_eq!(
+        (ok["method"].as_str(), ok["path"].as_str()),
+        (Some("POST"), Some("/v1/decide"))
+    );
+    assert_eq!(ok["status"], 200);
+    assert!(ok["ms"].as_f64().unwrap() >= 0.0);
+    let slow = by_id("slow-1");
+    assert_eq!(
+        (slow["status"].as_u64(), slow["code"].as_str()),
+        (Some(503), Some("ERR_SERVE_DEADLINE"))
     );
 }

@@ -17,7 +17,6 @@ use axum::routing::{get, post};
 use crmguard_core::request::AccessRequest;
 use crmguard_core::request::{
     Decided, Decider, DeciderFailure, Pipeline, PolicyDecider, Proposal, Target,
-    TenantKeyringsSealer,
 };
 use crmguard_core::{
     ErrorKind, KeySet, Keyring, Principal, RecordSchema, SystemEntropy, UnixTime, VerifiedClaims,
@@ -72,7 +71,13 @@ pub(crate) mod serve_codes {
     pub(crate) const AUDIT_NOT_FOUND: &str = "ERR_SERVE_AUDIT_NOT_FOUND";
     /// The query string is not the endpoint's (400).
     pub(crate) const QUERY: &str = "ERR_HTTP_QUERY";
+    /// The request did not complete within `[limits] request_timeout_ms` (503).
+    pub(crate) const DEADLINE: &str = "ERR_SERVE_DEADLINE";
 }
+
+/// The stable code of a problem response, for the access log.
+#[derive(Clone, Debug)]
+pub(crate) struct ProblemCode(pub(crate) String);
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
@@ -99,6 +104,10 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            super::scope::around,
+        ))
         .with_state(service)
 }
 
@@ -117,6 +126,7 @@ pub(super) fn problem(status: StatusCode, code: &str, detail: &str) -> Response 
         body.to_string(),
     )
         .into_response();
+    r.extensions_mut().insert(ProblemCode(code.to_owned()));
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -263,6 +273,8 @@ fn read_action() -> String {
 /// tenant's keyring. A tenant without a keyring here is refused before anything runs.
 struct ServeDecider<'a> {
     service: &'a Service,
+    /// The policy as the request began (a SIGHUP reload later is not in it).
+    policies: Arc<super::Policies>,
     name: String,
     /// A lookup addresses no record: the policy's tenant field is taken as the caller's.
     lookup: bool,
@@ -276,6 +288,7 @@ impl ServeDecider<'_> {
         };
         ServeDecider {
             service,
+            policies: service.policies(),
             name,
             lookup: false,
         }
@@ -300,7 +313,7 @@ impl Decider for ServeDecider<'_> {
         }
         // A lookup addresses no record: the policy's tenant-field check is met by the
         // caller's own tenant, and only the verdict counts (a lookup shows no field).
-        let tenant_field = self.service.policy.as_ref().and_then(|p| {
+        let tenant_field = self.policies.policy.as_ref().and_then(|p| {
             p.document()
                 .objects
                 .get(request.object().as_str())
@@ -331,12 +344,7 @@ impl ServeDecider<'_> {
     /// them with the tenant's keyring ([`TenantKeyringsSealer`]).
     fn decide_record(&self, request: &AccessRequest) -> Result<Proposal, DeciderFailure> {
         let s = self.service;
-        if !s
-            .keyrings
-            .snapshot()
-            .keyrings
-            .contains_key(request.tenant())
-        {
+        if !s.keyrings.serves(request.tenant()) {
             return Err(DeciderFailure {
                 code: crmguard_core::codes::REQUEST_TENANT_UNKNOWN.to_owned(),
                 message: "the caller's tenant is not served here".to_owned(),
@@ -347,7 +355,7 @@ impl ServeDecider<'_> {
                 PluginDecider::new(host, plugin, services).decide(request)
             }
             _ => {
-                let Some(policy) = &s.policy else {
+                let Some(policy) = &self.policies.policy else {
                     return Err(DeciderFailure {
                         code: crmguard_core::codes::POLICY_INVALID.to_owned(),
                         message: "no policy decides this object".to_owned(),
@@ -403,12 +411,12 @@ async fn run_pipeline(
         } else {
             ServeDecider::for_object(&s, &object)
         };
-        let keyrings = s.keyrings.snapshot();
-        let mut sealer = TenantKeyringsSealer::new(&keyrings.keyrings, SystemEntropy);
+        let mut sealer = super::keyrings::RequestSealer::new(&s.keyrings);
+        let policies = decider.policies.clone();
         let pipeline = Pipeline {
             keys: &keys,
             options: &s.options,
-            names: &s.names,
+            names: &policies.names,
             issuers: &s.issuers,
         };
         pipeline.decide_verified(&claims, target, time, record, &mut decider, &mut sealer)
@@ -440,6 +448,12 @@ async fn refused_after(
 }
 
 /// Counts the decision and makes its audit record durable: not durable, not answered.
+/// Where an answer's audit record is: its sequence number in this service's log, and the
+/// log's id (with replicas, which chain holds it).
+pub(super) fn audit_ref(service: &Service, seq: u64) -> Value {
+    json!({ "seq": seq, "log_id": service.audit.log_id() })
+}
+
 async fn audit_decision(service: &Service, decided: &Decided) -> Result<u64, Response> {
     let d = &decided.decision;
     service
@@ -473,7 +487,7 @@ fn schema_of<'a>(service: &'a Service, object: &str) -> Result<&'a RecordSchema,
 fn tenant_keyring(service: &Service, request: &AccessRequest) -> Result<Arc<Keyring>, Response> {
     service
         .keyrings
-        .snapshot()
+        .fresh(request.tenant())
         .keyrings
         .get(request.tenant())
         .cloned()
@@ -511,7 +525,7 @@ async fn decide_inner(
     let d = &decided.decision;
     let seq = audit_decision(service, &decided).await?;
     let mut out = serde_json::to_value(d).unwrap_or(Value::Null);
-    out["audit"] = json!({ "seq": seq });
+    out["audit"] = audit_ref(service, seq);
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -575,7 +589,7 @@ async fn seal_inner(
         &json!({
             "verdict": decided.decision.verdict,
             "record": sealed.unwrap_or_else(|| json!({})),
-            "audit": { "seq": seq },
+            "audit": audit_ref(service, seq),
         }),
     ))
 }
@@ -600,7 +614,7 @@ fn seal_for_storage(
             .provision_subject(request.tenant(), subject)
             .map_err(|f| crmguard_core::Error::relayed(f.code, f.message))?;
     }
-    let keyrings = service.keyrings.snapshot();
+    let keyrings = service.keyrings.fresh(request.tenant());
     let keyring = keyrings
         .keyrings
         .get(request.tenant())
@@ -728,7 +742,7 @@ async fn lookup_inner(
             "index": index,
             "member": schema.document().index_member,
             "field": b.field,
-            "audit": { "seq": seq },
+            "audit": audit_ref(service, seq),
         }),
     ))
 }
@@ -739,7 +753,7 @@ async fn verify(State(service): Shared, headers: HeaderMap) -> Response {
     let r = async {
         let token = bearer(&headers)?;
         let (claims, _) = verified(&service, &token, now()).await?;
-        let p = Principal::from_verified(&claims, &service.names, &service.issuers)
+        let p = Principal::from_verified(&claims, &service.policies().names, &service.issuers)
             .map_err(|e| core_problem(&e))?;
         Ok::<_, Response>(json_response(
             StatusCode::OK,
@@ -770,12 +784,12 @@ async fn readyz(State(service): Shared) -> Response {
     if !service.keys.is_ready() {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "waiting for the key set", "tenants": service.keyrings.snapshot().keyrings.len() }),
+            &json!({ "status": "waiting for the key set", "tenants": service.keyrings.len() }),
         );
     }
     json_response(
         StatusCode::OK,
-        &json!({ "status": "ready", "tenants": service.keyrings.snapshot().keyrings.len() }),
+        &json!({ "status": "ready", "tenants": service.keyrings.len() }),
     )
 }
 

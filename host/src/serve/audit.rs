@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crmguard_core::{AuditEvent, Checkpoint};
 use crmguard_store::audit_log::{AuditLog, AuditLogError};
+use crmguard_store::audit_proofs::ProofIndex;
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
@@ -25,6 +26,8 @@ enum Job {
     },
     /// The log's state now.
     Head { done: oneshot::Sender<Head> },
+    /// The durable log's proof index.
+    Proofs { done: oneshot::Sender<ProofIndex> },
     /// Sign a checkpoint over everything appended (none for an empty log).
     Checkpoint {
         done: oneshot::Sender<Result<Option<Checkpoint>, String>>,
@@ -67,6 +70,7 @@ pub(crate) struct Head {
 #[derive(Clone)]
 pub(crate) struct AuditWriter {
     jobs: mpsc::Sender<Job>,
+    log_id: std::sync::Arc<str>,
 }
 
 impl AuditWriter {
@@ -77,14 +81,24 @@ impl AuditWriter {
         metrics: std::sync::Arc<Metrics>,
     ) -> std::io::Result<(Self, std::thread::JoinHandle<()>)> {
         let (jobs, rx) = mpsc::channel::<Job>();
+        let log_id = log.log_id().into();
         let thread = std::thread::Builder::new()
             .name("crmguard-audit".into())
             .spawn(move || writer(log, &rx, &metrics))?;
-        Ok((Self { jobs }, thread))
+        Ok((Self { jobs, log_id }, thread))
     }
 
-    /// Appends `event` and waits until it is durable; returns its sequence number.
-    pub(crate) async fn append(&self, event: AuditEvent) -> Result<u64, Refused> {
+    /// The log's id: which replica's chain holds a record (fixed once the log exists).
+    pub(crate) fn log_id(&self) -> &str {
+        &self.log_id
+    }
+
+    /// Appends `event` and waits until it is durable; returns its sequence number. The event
+    /// carries the id of the request it is made for, unless it names one itself.
+    pub(crate) async fn append(&self, mut event: AuditEvent) -> Result<u64, Refused> {
+        if event.request_id.is_none() {
+            event.request_id = super::scope::request_id();
+        }
         let (done, wait) = oneshot::channel();
         self.jobs
             .send(Job::Append { event, done })
@@ -96,6 +110,15 @@ impl AuditWriter {
     pub(crate) async fn head(&self) -> Result<Head, String> {
         let (done, wait) = oneshot::channel();
         self.jobs.send(Job::Head { done }).map_err(|_| stopped())?;
+        wait.await.map_err(|_| stopped())
+    }
+
+    /// The durable log's proof index (a view: proofs are built from it off this thread).
+    pub(crate) async fn proofs(&self) -> Result<ProofIndex, String> {
+        let (done, wait) = oneshot::channel();
+        self.jobs
+            .send(Job::Proofs { done })
+            .map_err(|_| stopped())?;
         wait.await.map_err(|_| stopped())
     }
 
@@ -126,6 +149,10 @@ fn query(log: &mut AuditLog, job: Job) -> Option<(AuditEvent, Reply)> {
                 head_hash: log.head().to_hex(),
                 checkpoint: log.last_checkpoint().cloned(),
             });
+            None
+        }
+        Job::Proofs { done } => {
+            let _ = done.send(log.proof_index());
             None
         }
         Job::Checkpoint { done } => {

@@ -18,14 +18,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use crmguard_core::{
-    Activity, Anchor, AuditEvent, AuditRecord, Checkpoint, ConsistencyProof, Decision, EventActor,
-    EventClass, EventResource, InclusionProof, Outcome, Principal, codes,
+    Activity, AuditEvent, Decision, EventActor, EventClass, EventResource, Outcome, Principal,
+    codes,
 };
+use crmguard_store::audit_proofs::ProofIndex;
 use serde_json::json;
 
 use super::Service;
 use super::api::{
-    bearer, core_problem, json_body, json_response, now, problem, serve_codes, timed, verified,
+    audit_ref, bearer, core_problem, json_body, json_response, now, problem, serve_codes, timed,
+    verified,
 };
 
 type Shared = State<Arc<Service>>;
@@ -39,7 +41,7 @@ pub(super) async fn caller(
 ) -> Result<Principal, Response> {
     let token = bearer(headers)?;
     let (claims, _) = verified(service, &token, now()).await?;
-    let p = Principal::from_verified(&claims, &service.names, &service.issuers)
+    let p = Principal::from_verified(&claims, &service.policies().names, &service.issuers)
         .map_err(|e| core_problem(&e))?;
     if !p.roles().iter().any(|r| allowed.contains(r)) {
         return Err(problem(
@@ -144,7 +146,7 @@ pub(crate) async fn head(State(service): Shared, headers: HeaderMap) -> Response
                 "size": h.size,
                 "head_hash": h.head_hash,
                 "checkpoint": h.checkpoint,
-                "audit": { "seq": seq },
+                "audit": audit_ref(&service, seq),
             }),
         ))
     }
@@ -174,44 +176,21 @@ pub(crate) async fn checkpoint(State(service): Shared, headers: HeaderMap) -> Re
     )
 }
 
-/// The durable log, verified from its files against its own key and head file, off the
-/// reactor; with the record `seq` or the checkpoint of `size` it names.
-async fn verified_log(
+/// Runs `build` over the durable log's proof index off the reactor (it may read up to two
+/// blocks of records from disk), and checks the proof it builds with the service's own key
+/// before it is given out.
+async fn with_index<T: Send + 'static>(
     service: &Arc<Service>,
-    seq: Option<u64>,
-    size: Option<u64>,
-) -> Result<
-    (
-        crmguard_core::VerifiedLog,
-        Option<AuditRecord>,
-        Option<Checkpoint>,
-    ),
-    Response,
-> {
-    let s = service.clone();
-    tokio::task::spawn_blocking(move || {
-        let path = &s.audit_path;
-        let anchor = Anchor {
-            checkpoint: crmguard_store::audit_log::read_head(path)
-                .map_err(|e| proof_problem(e.to_string()))?,
-            min_size: None,
-        };
-        let v = crmguard_store::audit_log::verify_log(path, vec![s.audit_key.clone()], &anchor)
-            .map_err(|e| proof_problem(e.to_string()))?;
-        let record = seq
-            .map(|seq| crmguard_store::audit_log::find_record(path, seq))
-            .transpose()
-            .map_err(|e| proof_problem(e.to_string()))?
-            .flatten();
-        let checkpoint = size
-            .map(|size| crmguard_store::audit_log::find_checkpoint(path, size))
-            .transpose()
-            .map_err(|e| proof_problem(e.to_string()))?
-            .flatten();
-        Ok((v, record, checkpoint))
-    })
-    .await
-    .map_err(|_| unavailable("the proof did not complete"))?
+    build: impl FnOnce(&ProofIndex) -> Result<T, Response> + Send + 'static,
+) -> Result<T, Response> {
+    let index = service.audit.proofs().await.map_err(|e| unavailable(&e))?;
+    tokio::task::spawn_blocking(move || build(&index))
+        .await
+        .map_err(|_| unavailable("the proof did not complete"))?
+}
+
+fn store_problem(e: &crmguard_store::audit_log::AuditLogError) -> Response {
+    proof_problem(e.to_string())
 }
 
 /// `GET /v1/audit/proofs/inclusion?seq=N`: record N (the caller's own tenant's) and its
@@ -221,26 +200,38 @@ pub(crate) async fn inclusion(State(service): Shared, headers: HeaderMap, uri: U
     let r = async {
         let p = caller(&service, &headers, &service.audit_readers, "a proof").await?;
         let seq = query_u64(&uri, "seq")?;
-        let (log, record, _) = verified_log(&service, Some(seq), None).await?;
-        let record = record.ok_or_else(|| not_found(format!("no record with seq {seq}")))?;
-        if record.actor.user.tenant != p.tenant().as_str() {
-            return Err(problem(
-                StatusCode::FORBIDDEN,
-                codes::REQUEST_TENANT_MISMATCH,
-                "the record is another tenant's",
-            ));
-        }
-        let last = log
-            .last_checkpoint
-            .clone()
-            .ok_or_else(|| not_found("the log has no checkpoint yet: sign one first"))?;
-        if record.seq >= last.size {
-            return Err(not_found(
-                "no checkpoint covers this record yet: sign one with POST /v1/audit/checkpoint",
-            ));
-        }
-        let proof = InclusionProof::build(&log, record, last)
-            .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
+        let tenant = p.tenant().as_str().to_owned();
+        let key = service.audit_key.clone();
+        let proof = with_index(&service, move |index| {
+            let record = index
+                .record(seq)
+                .map_err(|e| store_problem(&e))?
+                .ok_or_else(|| not_found(format!("no record with seq {seq}")))?;
+            if record.actor.user.tenant != tenant {
+                return Err(problem(
+                    StatusCode::FORBIDDEN,
+                    codes::REQUEST_TENANT_MISMATCH,
+                    "the record is another tenant's",
+                ));
+            }
+            let last = index
+                .last_checkpoint()
+                .cloned()
+                .ok_or_else(|| not_found("the log has no checkpoint yet: sign one first"))?;
+            if record.seq >= last.size {
+                return Err(not_found(
+                    "no checkpoint covers this record yet: sign one with POST /v1/audit/checkpoint",
+                ));
+            }
+            let proof = index
+                .inclusion(record, last)
+                .map_err(|e| store_problem(&e))?;
+            proof
+                .verify(&[key])
+                .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
+            Ok(proof)
+        })
+        .await?;
         audit_read(&service, &p, &format!("seq-{seq}")).await?;
         Ok::<_, Response>(json_response(StatusCode::OK, &json!(proof)))
     }
@@ -260,15 +251,25 @@ pub(crate) async fn consistency(State(service): Shared, headers: HeaderMap, uri:
     let r = async {
         let p = caller(&service, &headers, &service.audit_readers, "a proof").await?;
         let from = query_u64(&uri, "from")?;
-        let (log, _, old) = verified_log(&service, None, Some(from)).await?;
-        let old =
-            old.ok_or_else(|| not_found(format!("the log has no checkpoint of size {from}")))?;
-        let last = log
-            .last_checkpoint
-            .clone()
-            .ok_or_else(|| not_found("the log has no checkpoint yet"))?;
-        let proof = ConsistencyProof::build(&log, old, last)
-            .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
+        let key = service.audit_key.clone();
+        let proof = with_index(&service, move |index| {
+            let old = index
+                .checkpoint_of_size(from)
+                .cloned()
+                .ok_or_else(|| not_found(format!("the log has no checkpoint of size {from}")))?;
+            let last = index
+                .last_checkpoint()
+                .cloned()
+                .ok_or_else(|| not_found("the log has no checkpoint yet"))?;
+            let proof = index
+                .consistency(old, last)
+                .map_err(|e| store_problem(&e))?;
+            proof
+                .verify(&[key])
+                .map_err(|e| proof_problem(crmguard_core::Error::from(e).to_string()))?;
+            Ok(proof)
+        })
+        .await?;
         audit_read(&service, &p, &format!("consistency-{from}")).await?;
         Ok::<_, Response>(json_response(StatusCode::OK, &json!(proof)))
     }
@@ -339,7 +340,7 @@ pub(crate) async fn append(State(service): Shared, headers: HeaderMap, body: Bod
                 Some(code) => problem(super::api::status_of_code(code), code, &e.message),
                 None => unavailable(&e.message),
             })?;
-        Ok::<_, Response>(json_response(StatusCode::OK, &json!({ "seq": seq })))
+        Ok::<_, Response>(json_response(StatusCode::OK, &audit_ref(&service, seq)))
     }
     .await;
     timed(

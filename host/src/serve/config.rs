@@ -22,8 +22,11 @@
 //! [audit]
 //! readers = ["auditor"]               # head, checkpoints, proofs (default: nobody)
 //! writers = ["crm-backend"]           # append events (default: nobody)
+//! log = "audit/decisions.jsonl"       # this replica's log (or --audit-log)
 //! [subjects]
 //! erasers = ["privacy_officer"]       # POST /v1/subjects/forget (default: nobody)
+//! [log]
+//! access = true                       # one JSON line per request on stderr
 //! ```
 
 use std::collections::BTreeMap;
@@ -59,6 +62,28 @@ pub(crate) struct Config {
     /// Who may erase data subjects.
     #[serde(default)]
     pub(crate) subjects: Subjects,
+    /// What the service logs.
+    #[serde(default)]
+    pub(crate) log: Log,
+}
+
+/// The service's log (stderr, one JSON object per line).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Log {
+    /// One line per request: its id, method, path, status, code and duration.
+    #[serde(default = "yes")]
+    pub(crate) access: bool,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { access: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Data-subject erasure, by role. Default: nobody.
@@ -80,6 +105,10 @@ pub(crate) struct Audit {
     /// May append events (their own tenant's) to the log.
     #[serde(default)]
     pub(crate) writers: Vec<String>,
+    /// The log this service writes, relative to the data folder (default:
+    /// `audit/decisions.jsonl`). Each replica writes its own (`--audit-log`).
+    #[serde(default)]
+    pub(crate) log: Option<PathBuf>,
 }
 
 /// The listener's certificate.
@@ -90,6 +119,10 @@ pub(crate) struct Tls {
     pub(crate) cert: PathBuf,
     /// Its private key (PEM).
     pub(crate) key: PathBuf,
+    /// Mutual TLS: the roots (PEM) a client's certificate must chain to; without it, clients
+    /// present none.
+    #[serde(default)]
+    pub(crate) client_ca: Option<PathBuf>,
 }
 
 /// Token verification.
@@ -201,6 +234,10 @@ pub(crate) struct Limits {
     /// Connections open at once; more are closed as they arrive.
     #[serde(default = "default_connections")]
     pub(crate) max_connections: usize,
+    /// How long one request may take from its headers to its answer (a body trickled in, a
+    /// stalled disk), milliseconds; then it is answered 503 `ERR_SERVE_DEADLINE`.
+    #[serde(default = "default_request_timeout")]
+    pub(crate) request_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -209,12 +246,17 @@ impl Default for Limits {
             max_body_bytes: default_body(),
             header_read_timeout_ms: default_header_timeout(),
             max_connections: default_connections(),
+            request_timeout_ms: default_request_timeout(),
         }
     }
 }
 
 fn default_header_timeout() -> u64 {
     10_000
+}
+
+fn default_request_timeout() -> u64 {
+    30_000
 }
 
 fn default_connections() -> usize {

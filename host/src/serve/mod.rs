@@ -20,23 +20,23 @@ mod config;
 mod jwks;
 mod keyrings;
 mod metrics;
+mod scope;
 mod subjects;
 mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use crmguard_core::{
-    ClaimNames, KeySet, Keyring, Policy, RecordSchema, TenantId, TenantIssuers, TokenType,
+    ClaimNames, KeySet, Policy, RecordSchema, TenantId, TenantIssuers, TokenType,
     VerificationOptions, Waivers,
 };
 use crmguard_runtime::{HostConfig, Plugin, PluginHost, PluginsDir, Services, World};
 use crmguard_store::audit_log::{AuditLog, LogOptions};
-use crmguard_store::keyring_file::KeyringFile;
 
 use crate::failure::{CmdResult, Failure};
 use crate::keystore::KeyringOpts;
@@ -60,6 +60,11 @@ pub(crate) struct ServeOpts {
     /// Allow tenant keyrings stored in cleartext (tests and demos only).
     #[arg(long)]
     insecure_cleartext: bool,
+    /// The audit log this service writes (default: the config's `[audit] log`, else
+    /// DIR/audit/decisions.jsonl). Replicas sharing a data folder each name their own: a
+    /// log has one writer (it is locked), one chain and one log id.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 /// Who decides an object's requests.
@@ -73,13 +78,69 @@ pub(crate) enum ObjectDecider {
 /// The plugin host and the services its plugins import, when any object uses a plugin.
 type Plugins = Option<(PluginHost, Services)>;
 
+/// policy.json (none: every object is given to a plugin) and the claims it names.
+pub(crate) struct Policies {
+    pub(crate) policy: Option<Policy>,
+    pub(crate) names: ClaimNames,
+}
+
+impl Policies {
+    /// `DIR/policy.json`, if there is one.
+    fn load(data: &Path) -> Result<Self, Failure> {
+        let path = data.join("policy.json");
+        let policy = if path.exists() {
+            Some(Policy::from_json(&read(&path)?)?)
+        } else {
+            None
+        };
+        let names = policy
+            .as_ref()
+            .map(|p| p.document().claims.clone())
+            .unwrap_or_default();
+        Ok(Self { policy, names })
+    }
+}
+
+impl Service {
+    /// The policy as of now (a reload later is not in it).
+    pub(crate) fn policies(&self) -> Arc<Policies> {
+        self.policies
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads policy.json again (on SIGHUP); an unreadable or invalid one is refused and the
+    /// policy in use stays. A policy is needed while any object is not given to a plugin.
+    pub(crate) fn reload_policy(&self) -> Result<(), Failure> {
+        let next = Policies::load(&self.data)?;
+        if next.policy.is_none()
+            && self
+                .objects
+                .values()
+                .any(|o| matches!(o, ObjectDecider::Policy))
+        {
+            return Err(serve_error(
+                "policy.json is gone, and an object is not given to a plugin".into(),
+            ));
+        }
+        *self
+            .policies
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        Ok(())
+    }
+}
+
 /// Everything a request needs, loaded once at start.
 pub(crate) struct Service {
     pub(crate) keys: jwks::KeySource,
     pub(crate) options: VerificationOptions,
-    pub(crate) names: ClaimNames,
     pub(crate) issuers: TenantIssuers,
-    pub(crate) policy: Option<Policy>,
+    /// policy.json and the claim names it reads, as of the last (re)load.
+    pub(crate) policies: std::sync::RwLock<Arc<Policies>>,
+    /// The data folder.
+    pub(crate) data: PathBuf,
     pub(crate) keyrings: Arc<keyrings::Keyrings>,
     /// Roles that may erase a data subject (`[subjects] erasers`).
     pub(crate) erasers: Vec<String>,
@@ -89,13 +150,16 @@ pub(crate) struct Service {
     pub(crate) schemas: BTreeMap<String, RecordSchema>,
     pub(crate) plugins: Plugins,
     pub(crate) audit: audit::AuditWriter,
-    /// The log file (proofs are built from it) and the key its checkpoints verify with.
-    pub(crate) audit_path: PathBuf,
+    /// The key the log's checkpoints verify with.
     pub(crate) audit_key: crmguard_core::AuditVerifyingKey,
     pub(crate) audit_readers: Vec<String>,
     pub(crate) audit_writers: Vec<String>,
     pub(crate) metrics: Arc<metrics::Metrics>,
     pub(crate) max_body: usize,
+    /// `[limits] request_timeout_ms`.
+    pub(crate) request_timeout: Duration,
+    /// `[log] access`.
+    pub(crate) access_log: bool,
 }
 
 fn serve_error(message: String) -> Failure {
@@ -147,16 +211,8 @@ impl ServeOpts {
                 metrics.clone(),
             )?)),
         };
-        let policy_path = self.data.join("policy.json");
-        let policy = if policy_path.exists() {
-            Some(Policy::from_json(&read(&policy_path)?)?)
-        } else {
-            None
-        };
-        let names = policy
-            .as_ref()
-            .map(|p| p.document().claims.clone())
-            .unwrap_or_default();
+        let policies = Policies::load(&self.data)?;
+        let policy = policies.policy.as_ref();
         let mut issuers = TenantIssuers::any();
         for (tenant, spec) in &cfg.tenants {
             for iss in &spec.issuers {
@@ -183,14 +239,22 @@ impl ServeOpts {
         }
         let schemas = self.schemas()?;
         let tenant_keys = self.tenant_keys(&keyrings)?;
-        let (audit, audit_key, thread) = self.audit_log(metrics.clone())?;
+        let audit_path = self.audit_log.clone().unwrap_or_else(|| {
+            self.data.join(
+                cfg.audit
+                    .log
+                    .as_deref()
+                    .unwrap_or(Path::new("audit/decisions.jsonl")),
+            )
+        });
+        let (audit, audit_key, thread) = self.audit_log(&audit_path, metrics.clone())?;
         Ok((
             Service {
                 keys,
                 options,
-                names,
                 issuers,
-                policy,
+                policies: std::sync::RwLock::new(Arc::new(policies)),
+                data: self.data.clone(),
                 keyrings,
                 erasers: cfg.subjects.erasers.clone(),
                 tenant_keys,
@@ -198,12 +262,13 @@ impl ServeOpts {
                 schemas,
                 plugins,
                 audit,
-                audit_path: self.data.join("audit/decisions.jsonl"),
                 audit_key,
                 audit_readers: cfg.audit.readers.clone(),
                 audit_writers: cfg.audit.writers.clone(),
                 metrics,
                 max_body: cfg.limits.max_body_bytes,
+                request_timeout: Duration::from_millis(cfg.limits.request_timeout_ms.max(1)),
+                access_log: cfg.log.access,
             },
             cfg,
             thread,
@@ -259,7 +324,7 @@ impl ServeOpts {
     }
 
     /// `keyrings/<tenant>.json`, each checked against its `.state` (rollback protection).
-    fn keyrings(&self) -> Result<BTreeMap<TenantId, (Keyring, KeyringFile)>, Failure> {
+    fn keyrings(&self) -> Result<BTreeMap<TenantId, keyrings::Loaded>, Failure> {
         let dir = self.data.join("keyrings");
         let mut out = BTreeMap::new();
         let entries =
@@ -281,7 +346,9 @@ impl ServeOpts {
                 insecure_cleartext: self.insecure_cleartext,
                 keyring_state: None,
             };
-            out.insert(tenant, (opts.load()?.keyring, opts.file()?));
+            // Before the read: a change made while it is read is found on first use.
+            let stamp = keyrings::Stamp::of(&path);
+            out.insert(tenant, (opts.load()?.keyring, opts.file()?, stamp));
         }
         if out.is_empty() {
             return Err(serve_error(format!("no keyrings in {}", dir.display())));
@@ -331,6 +398,7 @@ impl ServeOpts {
 
     fn audit_log(
         &self,
+        path: &Path,
         metrics: Arc<metrics::Metrics>,
     ) -> Result<
         (
@@ -360,7 +428,7 @@ impl ServeOpts {
             new_log_id: format!("serve-{}", hex::encode(id)),
         };
         let verifying = key.verifying_key();
-        let (log, _) = AuditLog::open(&dir.join("decisions.jsonl"), key, options)
+        let (log, _) = AuditLog::open(path, key, options)
             .map_err(|e| Failure::new(e.code(), e.to_string()))?;
         let (writer, thread) = audit::AuditWriter::start(log, metrics)
             .map_err(|e| Failure::io("the audit writer thread", e))?;
@@ -410,6 +478,12 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
                         eprintln!("crmguard serve: SIGHUP: {n} keyrings reloaded");
                         for r in refused {
                             eprintln!("crmguard serve: SIGHUP: kept the loaded keyring of {r}");
+                        }
+                    }
+                    match s.reload_policy() {
+                        Ok(()) => eprintln!("crmguard serve: SIGHUP: policy reloaded"),
+                        Err(e) => {
+                            eprintln!("crmguard serve: SIGHUP: kept the loaded policy: {e}");
                         }
                     }
                 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Service;
-use super::api::{core_problem, json_body, json_response, problem, serve_codes, timed};
+use super::api::{audit_ref, core_problem, json_body, json_response, problem, serve_codes, timed};
 use super::audit_api::caller;
 
 /// The body.
@@ -103,7 +103,7 @@ pub(crate) async fn forget(
                     ForgetOutcome::Erased => "erased",
                     ForgetOutcome::AlreadyForgotten => "already-erased",
                 },
-                "audit": { "seq": seq },
+                "audit": audit_ref(&service, seq),
             }),
         ))
     }

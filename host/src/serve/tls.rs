@@ -35,7 +35,8 @@ pub(crate) fn certificates(
 }
 
 /// The listener's TLS: the certificate chain and key from the data folder, TLS 1.2 and 1.3
-/// (rustls, ring), h2 and HTTP/1.1 by ALPN.
+/// (rustls, ring), h2 and HTTP/1.1 by ALPN; with `client_ca`, only clients whose certificate
+/// chains to those roots complete the handshake (mutual TLS).
 pub(crate) fn acceptor(
     data: &std::path::Path,
     t: &config::Tls,
@@ -46,10 +47,29 @@ pub(crate) fn acceptor(
     let certs = certificates(&cert, "tls cert")?;
     let key = PrivateKeyDer::from_pem_file(&key)
         .map_err(|e| serve_error(format!("tls key {}: {e}", key.display())))?;
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| serve_error(format!("TLS: {e}")))?
-        .with_no_client_auth()
+        .map_err(|e| serve_error(format!("TLS: {e}")))?;
+    let builder = match &t.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let ca = data.join(ca);
+            let mut roots = rustls::RootCertStore::empty();
+            for c in certificates(&ca, "tls client_ca")? {
+                roots
+                    .add(c)
+                    .map_err(|e| serve_error(format!("tls client_ca {}: {e}", ca.display())))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .map_err(|e| serve_error(format!("tls client_ca {}: {e}", ca.display())))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| serve_error(format!("tls cert and key: {e}")))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

@@ -127,14 +127,20 @@ fn start(d: &Demo) -> Result<Service, String> {
         "--master-key-file",
         "master.key",
     ];
-    println!("   {} crmguard {} &", d.paint("33", "$"), args.join(" "));
+    println!(
+        "   {} crmguard {} 2> serve.log &",
+        d.paint("33", "$"),
+        args.join(" ")
+    );
+    let log =
+        std::fs::File::create(d.dir.join("serve.log")).map_err(|e| format!("serve.log: {e}"))?;
     let mut child = Command::new(&d.bin)
         .args(args)
         .current_dir(&d.dir)
         .env_remove("CRMGUARD_MASTER_KEY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .map_err(|e| format!("starting crmguard serve: {e}"))?;
     let mut line = String::new();
@@ -246,6 +252,14 @@ pub(super) fn serve(d: &mut Demo) -> Result<(), String> {
         println!("     {}", d.paint("2", line));
     }
     stop(d, service)?;
+    let access =
+        std::fs::read_to_string(d.dir.join("serve.log")).map_err(|e| format!("serve.log: {e}"))?;
+    let line = access
+        .lines()
+        .find(|l| l.contains("\"path\":\"/v1/decide\"") && l.contains("\"status\":200"))
+        .ok_or("serve.log has no access line for the rep's decision")?;
+    d.say("serve.log: one JSON line per request; its request_id is in the audit record too:");
+    println!("     {}", d.paint("2", line));
     let log_path = d.dir.join("serve/audit/decisions.jsonl");
     let log =
         std::fs::read_to_string(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
