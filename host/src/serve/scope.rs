@@ -104,7 +104,11 @@ pub(crate) async fn around(
             "code": code,
             "ms": duration_ms(started.elapsed()),
         });
-        eprintln!("{line}");
+        // One write per line: stderr is unbuffered, and `eprintln!` of a JSON value would
+        // make a write for each of its tokens.
+        let mut text = line.to_string();
+        text.push('\n');
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
     }
     response
 }
