@@ -102,7 +102,7 @@ impl From<AuditError> for AuditLogError {
     }
 }
 
-fn io_err(what: impl std::fmt::Display) -> impl FnOnce(io::Error) -> AuditLogError {
+pub(crate) fn io_err(what: impl std::fmt::Display) -> impl FnOnce(io::Error) -> AuditLogError {
     move |source| AuditLogError::Io {
         what: what.to_string(),
         source,
@@ -418,8 +418,8 @@ impl AuditLog {
         }
         let mut keys = vec![key.verifying_key()];
         keys.extend(options.trusted_keys.iter().cloned());
+        let mut index = ProofIndex::new(path, keys.clone());
         let mut v = ChainVerifier::new(keys);
-        let mut index = ProofIndex::new(path);
         let Replayed {
             torn,
             segment_bytes,

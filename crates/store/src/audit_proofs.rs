@@ -6,8 +6,10 @@
 //! one at the tree's right edge); every other subtree root it needs is a block root or a
 //! combination of them.
 //!
-//! A block read back from disk must hash to the root the writer recorded for it, so a file
-//! changed after it was written yields an error, never a proof built from the change.
+//! A block read back from disk must hash to the root the writer recorded for it, the record
+//! given out must match its hash, and every proof is verified with the log's own keys before
+//! it is returned: a file changed after it was written yields an error, never a proof built
+//! from the change.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -17,10 +19,11 @@ use std::sync::Arc;
 
 use crmguard_core::merkle::{SubtreeRoots, leaf_hash, node_hash, root_of};
 use crmguard_core::{
-    AuditError, AuditHash, AuditRecord, Checkpoint, ConsistencyProof, InclusionProof,
+    AuditError, AuditHash, AuditRecord, AuditVerifyingKey, Checkpoint, ConsistencyProof,
+    InclusionProof,
 };
 
-use crate::audit_log::{AuditLogError, log_files};
+use crate::audit_log::{AuditLogError, io_err, log_files};
 
 /// Records per block.
 pub const BLOCK: u64 = 1024;
@@ -42,11 +45,14 @@ pub struct ProofIndex {
     tail: Vec<AuditHash>,
     /// Every checkpoint, in order.
     checkpoints: Arc<Vec<Checkpoint>>,
+    /// The keys the log's checkpoints verify with (the writer's, and those it trusts).
+    keys: Arc<Vec<AuditVerifyingKey>>,
 }
 
 impl ProofIndex {
-    pub(crate) fn new(path: &Path) -> Self {
+    pub(crate) fn new(path: &Path, keys: Vec<AuditVerifyingKey>) -> Self {
         Self {
+            keys: Arc::new(keys),
             path: path.to_path_buf(),
             size: 0,
             block_roots: Arc::default(),
@@ -110,24 +116,29 @@ impl ProofIndex {
     }
 
     /// The inclusion proof of `record` (read with [`record`](Self::record)) against
-    /// `checkpoint` (one of this index's).
+    /// `checkpoint` (one of this index's), verified with the log's keys.
     pub fn inclusion(
         &self,
         record: AuditRecord,
         checkpoint: Checkpoint,
     ) -> Result<InclusionProof, AuditLogError> {
         self.covered(&checkpoint)?;
-        InclusionProof::build_from(&mut Roots::new(self), record, checkpoint)
+        let proof = InclusionProof::build_from(&mut Roots::new(self), record, checkpoint)?;
+        proof.verify(&self.keys)?;
+        Ok(proof)
     }
 
-    /// The consistency proof from `old` to `new` (both this index's checkpoints).
+    /// The consistency proof from `old` to `new` (both this index's checkpoints), verified
+    /// with the log's keys.
     pub fn consistency(
         &self,
         old: Checkpoint,
         new: Checkpoint,
     ) -> Result<ConsistencyProof, AuditLogError> {
         self.covered(&new)?;
-        ConsistencyProof::build_from(&mut Roots::new(self), old, new)
+        let proof = ConsistencyProof::build_from(&mut Roots::new(self), old, new)?;
+        proof.verify(&self.keys)?;
+        Ok(proof)
     }
 
     fn covered(&self, c: &Checkpoint) -> Result<(), AuditLogError> {
@@ -243,10 +254,6 @@ fn read_records(
     first: u64,
     count: u64,
 ) -> Result<Vec<AuditRecord>, AuditLogError> {
-    let io_err = |what: &Path| {
-        let what = what.display().to_string();
-        move |source: io::Error| AuditLogError::Io { what, source }
-    };
     let mut out = Vec::with_capacity(count as usize);
     let mut skip = offset;
     let mut line = String::new();
@@ -254,18 +261,23 @@ fn read_records(
         if out.len() as u64 == count {
             break;
         }
-        let mut f = File::open(&file).map_err(io_err(&file))?;
-        let len = f.metadata().map_err(io_err(&file))?.len();
+        let mut f = File::open(&file).map_err(io_err(file.display()))?;
+        let len = f.metadata().map_err(io_err(file.display()))?.len();
         if skip >= len {
             skip -= len;
             continue;
         }
-        f.seek(io::SeekFrom::Start(skip)).map_err(io_err(&file))?;
+        f.seek(io::SeekFrom::Start(skip))
+            .map_err(io_err(file.display()))?;
         skip = 0;
         let mut reader = BufReader::with_capacity(1 << 16, f);
         while (out.len() as u64) < count {
             line.clear();
-            if reader.read_line(&mut line).map_err(io_err(&file))? == 0 {
+            if reader
+                .read_line(&mut line)
+                .map_err(io_err(file.display()))?
+                == 0
+            {
                 break;
             }
             let text = line.strip_suffix('\n').unwrap_or(&line);

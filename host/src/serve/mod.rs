@@ -150,8 +150,6 @@ pub(crate) struct Service {
     pub(crate) schemas: BTreeMap<String, RecordSchema>,
     pub(crate) plugins: Plugins,
     pub(crate) audit: audit::AuditWriter,
-    /// The key the log's checkpoints verify with.
-    pub(crate) audit_key: crmguard_core::AuditVerifyingKey,
     pub(crate) audit_readers: Vec<String>,
     pub(crate) audit_writers: Vec<String>,
     pub(crate) metrics: Arc<metrics::Metrics>,
@@ -247,7 +245,7 @@ impl ServeOpts {
                     .unwrap_or(Path::new("audit/decisions.jsonl")),
             )
         });
-        let (audit, audit_key, thread) = self.audit_log(&audit_path, metrics.clone())?;
+        let (audit, thread) = self.audit_log(&audit_path, metrics.clone())?;
         Ok((
             Service {
                 keys,
@@ -262,7 +260,6 @@ impl ServeOpts {
                 schemas,
                 plugins,
                 audit,
-                audit_key,
                 audit_readers: cfg.audit.readers.clone(),
                 audit_writers: cfg.audit.writers.clone(),
                 metrics,
@@ -400,14 +397,7 @@ impl ServeOpts {
         &self,
         path: &Path,
         metrics: Arc<metrics::Metrics>,
-    ) -> Result<
-        (
-            audit::AuditWriter,
-            crmguard_core::AuditVerifyingKey,
-            std::thread::JoinHandle<()>,
-        ),
-        Failure,
-    > {
+    ) -> Result<(audit::AuditWriter, std::thread::JoinHandle<()>), Failure> {
         let dir = self.data.join("audit");
         let key_text = zeroize::Zeroizing::new(read(&dir.join("signing.key"))?);
         let key = crmguard_core::AuditSigningKey::from_json(&key_text)
@@ -427,12 +417,11 @@ impl ServeOpts {
             trusted_keys: Vec::new(),
             new_log_id: format!("serve-{}", hex::encode(id)),
         };
-        let verifying = key.verifying_key();
         let (log, _) = AuditLog::open(path, key, options)
             .map_err(|e| Failure::new(e.code(), e.to_string()))?;
         let (writer, thread) = audit::AuditWriter::start(log, metrics)
             .map_err(|e| Failure::io("the audit writer thread", e))?;
-        Ok((writer, verifying, thread))
+        Ok((writer, thread))
     }
 }
 
