@@ -236,6 +236,35 @@ impl Drop for Server {
     }
 }
 
+/// A JSON POST with a bearer token to `addr`.
+fn post_json(addr: &str, token: &str, path: &str, body: &Value) -> Reply {
+    call_at(
+        addr,
+        "POST",
+        path,
+        &[
+            ("Authorization", &format!("Bearer {token}")),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// Contacts whose name is sealed under the data subject's own key (the record id), and
+/// privacy officers who may erase subjects: for `Server::start_with`.
+fn subject_contacts(data: &Path) -> &'static str {
+    std::fs::write(
+        data.join("schemas/contact.json"),
+        json!({"object": "contact", "record_id": "id", "subject": "id", "fields": {
+                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
+                "name": {"action": "encrypt", "key": "subject"},
+                "lifecycle_stage": {"action": "clear"}}})
+        .to_string(),
+    )
+    .unwrap();
+    "[subjects]\nerasers = [\"privacy_officer\"]\n"
+}
+
 /// One HTTP/1.1 request to `addr` on a connection of its own.
 fn call_at(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -1411,29 +1440,8 @@ fn browser_sealed_values_are_resealed_by_schema_on_write() {
 /// record can be made for it. Only `[subjects] erasers` may erase, in their own tenant.
 #[test]
 fn data_subjects_are_provisioned_on_create_and_erased_for_good() {
-    let mut server = Server::start_with(|data| {
-        std::fs::write(
-            data.join("schemas/contact.json"),
-            json!({"object": "contact", "record_id": "id", "subject": "id", "fields": {
-                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
-                "name": {"action": "encrypt", "key": "subject"},
-                "lifecycle_stage": {"action": "clear"}}})
-            .to_string(),
-        )
-        .unwrap();
-        "[subjects]\nerasers = [\"privacy_officer\"]\n"
-    });
-    let call = |t: &str, path: &str, body: &Value| {
-        server.call(
-            "POST",
-            path,
-            &[
-                ("Authorization", &format!("Bearer {t}")),
-                ("Content-Type", "application/json"),
-            ],
-            body.to_string().as_bytes(),
-        )
-    };
+    let mut server = Server::start_with(subject_contacts);
+    let call = |t: &str, path: &str, body: &Value| post_json(&server.addr, t, path, body);
     let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
     let create = json!({"action": "create", "object": "contact", "record_id": "0042",
         "subject": "0042", "record": {"id": "0042", "tenant_id": "acme",
@@ -1627,18 +1635,7 @@ fn round_robin(backends: Vec<String>) -> String {
 /// under its own log id.
 #[test]
 fn replicas_share_keyrings_and_keep_their_own_chains() {
-    let mut a = Server::start_with(|data| {
-        std::fs::write(
-            data.join("schemas/contact.json"),
-            json!({"object": "contact", "record_id": "id", "subject": "id", "fields": {
-                "id": {"action": "clear"}, "tenant_id": {"action": "clear"},
-                "name": {"action": "encrypt", "key": "subject"},
-                "lifecycle_stage": {"action": "clear"}}})
-            .to_string(),
-        )
-        .unwrap();
-        "[subjects]\nerasers = [\"privacy_officer\"]\n"
-    });
+    let mut a = Server::start_with(subject_contacts);
     let b_log = a.data.join("audit/replica-b.jsonl");
     let mut b = a.replica(b_log.to_str().unwrap());
     let third = Command::new(env!("CARGO_BIN_EXE_crmguard"))
@@ -1653,18 +1650,7 @@ fn replicas_share_keyrings_and_keep_their_own_chains() {
     assert!(err.contains("ERR_AUDIT_LOCKED"), "{err}");
 
     let proxy = round_robin(vec![a.addr.clone(), b.addr.clone()]);
-    let post = |addr: &str, t: &str, path: &str, body: &Value| {
-        call_at(
-            addr,
-            "POST",
-            path,
-            &[
-                ("Authorization", &format!("Bearer {t}")),
-                ("Content-Type", "application/json"),
-            ],
-            body.to_string().as_bytes(),
-        )
-    };
+    let post = post_json;
     let writer = token(json!({"roles": ["sales_rep"], "scope": "crm.write"}));
     let reader = token(json!({"roles": ["clinician"]}));
     let create = json!({"action": "create", "object": "contact", "record_id": "0042",
