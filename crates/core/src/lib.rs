@@ -56,7 +56,7 @@ pub use audit::{
 pub mod merkle {
     pub use crate::audit::merkle::{
         Leaves, MerkleFrontier, SubtreeRoots, consistency_path, consistency_proof, empty_root,
-        inclusion_path, inclusion_proof, leaf_hash, node_hash, root_of, verify_consistency,
+        inclusion_path, inclusion_proof, leaf_hash, node_hash, root_of, split, verify_consistency,
         verify_inclusion,
     };
 }

@@ -17,7 +17,7 @@ use std::io::{self, BufRead, BufReader, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crmguard_core::merkle::{SubtreeRoots, leaf_hash, node_hash, root_of};
+use crmguard_core::merkle::{SubtreeRoots, leaf_hash, node_hash, root_of, split};
 use crmguard_core::{
     AuditError, AuditHash, AuditRecord, AuditVerifyingKey, Checkpoint, ConsistencyProof,
     InclusionProof,
@@ -236,10 +236,7 @@ impl SubtreeRoots for Roots<'_> {
                 .ok_or_else(|| changed(format!("leaves {start}..{end} are missing")))?;
             return Ok(root_of(range));
         }
-        let mut k = 1;
-        while k << 1 < len {
-            k <<= 1;
-        }
+        let k = split(len);
         let left = self.root(start, k)?;
         let right = self.root(start + k, len - k)?;
         Ok(node_hash(&left, &right))

@@ -23,8 +23,9 @@ pub fn node_hash(left: &AuditHash, right: &AuditHash) -> AuditHash {
     sha256(&[&[0x01], left.as_bytes(), right.as_bytes()])
 }
 
-/// The largest power of two strictly smaller than `n` (`n >= 2`).
-fn split(n: u64) -> u64 {
+/// The largest power of two strictly smaller than `n` (`n >= 2`): where RFC 9162 splits a
+/// tree of `n` leaves into its left and right subtrees.
+pub fn split(n: u64) -> u64 {
     debug_assert!(n >= 2);
     let mut k = 1;
     while k << 1 < n {
