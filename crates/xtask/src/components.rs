@@ -22,6 +22,7 @@ pub(crate) const COMPONENTS: &[(&str, &str)] = &[
         "crmguard-plugin-reference",
         "crmguard_plugin_reference.wasm",
     ),
+    ("crmguard-edge", "crmguard_edge.wasm"),
     ("test-plugin-hostile", "test_plugin_hostile.wasm"),
     ("test-plugin-sneaky", "test_plugin_sneaky.wasm"),
 ];

@@ -17,6 +17,7 @@ mod api;
 mod audit;
 mod audit_api;
 mod config;
+mod edge;
 mod jwks;
 mod keyrings;
 mod metrics;
@@ -65,6 +66,13 @@ pub(crate) struct ServeOpts {
     /// log has one writer (it is locked), one chain and one log id.
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Serve a wasi:http proxy component instead (the edge function, crates/edge): every
+    /// request through a fresh sandboxed instance; the data folder is not read.
+    #[arg(long, value_name = "COMPONENT")]
+    edge: Option<PathBuf>,
+    /// The component's settings (wasi:config/store): a JSON object of keys (docs/EDGE.md).
+    #[arg(long, value_name = "FILE", requires = "edge")]
+    edge_config: Option<PathBuf>,
 }
 
 /// Who decides an object's requests.
@@ -435,6 +443,10 @@ fn getrandom_fill(buf: &mut [u8]) -> Result<(), Failure> {
 /// Runs the service until SIGINT or SIGTERM; then stops accepting, finishes the requests in
 /// flight, and closes the audit log with a checkpoint.
 pub(crate) fn run(opts: ServeOpts) -> CmdResult {
+    if let Some(component) = &opts.edge {
+        let listen = opts.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        return edge::run(component, &opts.edge_config, listen);
+    }
     let (service, cfg, audit_thread) = opts.load()?;
     let listen = opts
         .listen

@@ -1,0 +1,337 @@
+//! `crmguard serve --edge COMPONENT`: serves a `wasi:http/proxy` component (the edge function,
+//! crates/edge, or any other) with wasmtime-wasi-http, the crate `wasmtime serve` embeds, and
+//! wasi:config's store filled from `--edge-config FILE`.
+//!
+//! Each request gets a fresh instance (from one pre-instantiated component) in its own store:
+//! no state survives a request. The instance gets no filesystem, no sockets, no environment
+//! and no stdio; its memory is bounded; it is stopped when the request's deadline passes
+//! (wasm running: an epoch trap; waiting: the request is dropped). Its outgoing HTTP may only
+//! reach the hosts of the configuration's `origin_url` and `audit_url`: a component that
+//! tries any other is refused (`HTTP-request-denied`), so even a compromised or hostile
+//! component cannot send what it sees elsewhere.
+
+// Handlers fail with the response they answer, as in `api`.
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use super::api::problem;
+use super::serve_error;
+use crate::failure::{CmdResult, Failure};
+
+/// The edge host's own stable codes (docs/ERRORS.md).
+pub(crate) mod edge_host_codes {
+    /// The component trapped, ran out of memory, or never answered (502).
+    pub(crate) const COMPONENT: &str = "ERR_EDGE_COMPONENT";
+}
+
+/// How often the epoch advances: the granularity of the deadline for running wasm.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// The most linear memory one request's instance may have.
+const MAX_MEMORY_BYTES: usize = 64 << 20;
+
+/// One request's store: WASI with nothing granted, wasi:http, wasi:config, limits.
+struct EdgeState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: OutgoingAllowList,
+    config: Arc<WasiConfigVariables>,
+    limits: StoreLimits,
+}
+
+impl WasiView for EdgeState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for EdgeState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Outgoing requests go to the configured origin and collector only.
+struct OutgoingAllowList {
+    authorities: Arc<BTreeSet<String>>,
+}
+
+/// `host:port`, with the scheme's default port when none is given; `None` without a host.
+fn authority_of(uri: &axum::http::Uri) -> Option<String> {
+    let a = uri.authority()?;
+    let port = a
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    Some(format!("{}:{port}", a.host().to_ascii_lowercase()))
+}
+
+impl WasiHttpHooks for OutgoingAllowList {
+    fn send_request(
+        &mut self,
+        request: axum::http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        axum::http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        let allowed = authority_of(request.uri()).is_some_and(|a| self.authorities.contains(&a));
+        if !allowed {
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        let _ = fut;
+        Box::new(async move {
+            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                res.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+/// The component, pre-instantiated, and what each request's store gets.
+pub(crate) struct EdgeHost {
+    pre: ProxyPre<EdgeState>,
+    config: Arc<WasiConfigVariables>,
+    authorities: Arc<BTreeSet<String>>,
+    deadline: Duration,
+}
+
+/// The settings file: a JSON object of keys; a string value is the setting as is, any other
+/// JSON value is its compact text (so policies and key sets can be written as JSON).
+pub(crate) fn read_settings(path: &Path) -> Result<BTreeMap<String, String>, Failure> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::io(&path.display().to_string(), e))?;
+    let value = crmguard_core::request::parse_json_strict(text.as_bytes()).ok_or_else(|| {
+        serve_error(format!(
+            "{}: not JSON, or a member named twice",
+            path.display()
+        ))
+    })?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(serve_error(format!(
+            "{}: the settings are a JSON object",
+            path.display()
+        )));
+    };
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect())
+}
+
+impl EdgeHost {
+    /// Compiles `component` and links it against the proxy world and wasi:config.
+    pub(crate) fn load(
+        component: &Path,
+        settings: BTreeMap<String, String>,
+        deadline: Duration,
+    ) -> Result<Self, Failure> {
+        let wasm = |e: wasmtime::Error| serve_error(format!("{}: {e:#}", component.display()));
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(wasm)?;
+        let bytes = std::fs::read(component)
+            .map_err(|e| Failure::io(&component.display().to_string(), e))?;
+        let compiled = Component::new(&engine, &bytes).map_err(wasm)?;
+        let mut linker = Linker::<EdgeState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wasm)?;
+        wasmtime_wasi_config::add_to_linker(&mut linker, |s: &mut EdgeState| {
+            WasiConfig::from(&*s.config)
+        })
+        .map_err(wasm)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&compiled).map_err(wasm)?).map_err(wasm)?;
+        let mut authorities = BTreeSet::new();
+        for key in ["origin_url", "audit_url"] {
+            if let Some(a) = settings
+                .get(key)
+                .and_then(|u| u.parse::<axum::http::Uri>().ok())
+                .as_ref()
+                .and_then(authority_of)
+            {
+                authorities.insert(a);
+            }
+        }
+        // The epoch clock of running wasm: a trap once a request's deadline has passed.
+        let ticker = engine.weak();
+        std::thread::spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+        Ok(Self {
+            pre,
+            config: Arc::new(WasiConfigVariables::from_iter(settings)),
+            authorities: Arc::new(authorities),
+            deadline,
+        })
+    }
+
+    fn store(&self) -> Store<EdgeState> {
+        let mut store = Store::new(
+            self.pre.engine(),
+            EdgeState {
+                table: ResourceTable::new(),
+                wasi: WasiCtx::builder().build(),
+                http: WasiHttpCtx::new(),
+                hooks: OutgoingAllowList {
+                    authorities: self.authorities.clone(),
+                },
+                config: self.config.clone(),
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(MAX_MEMORY_BYTES)
+                    .instances(64)
+                    .build(),
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        let ticks = (self.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        store
+    }
+
+    /// One request through a fresh instance.
+    async fn call(&self, request: axum::extract::Request) -> Result<Response, String> {
+        let mut store = self.store();
+        let (parts, body) = request.into_parts();
+        let body = body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())));
+        let request = axum::http::Request::from_parts(parts, body);
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| format!("{e:#}"))?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let out = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(|e| format!("{e:#}"))?;
+        let pre = self.pre.clone();
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => {
+                let (parts, body) = response.into_parts();
+                Ok(Response::from_parts(
+                    parts,
+                    axum::body::Body::new(body.map_err(axum::Error::new)),
+                ))
+            }
+            Ok(Err(code)) => Err(format!("the component answered an error: {code:?}")),
+            Err(_) => Err(match task.await {
+                Ok(Ok(())) => "the component did not answer".to_owned(),
+                Ok(Err(e)) => format!("{e:#}"),
+                Err(e) => e.to_string(),
+            }),
+        }
+    }
+}
+
+async fn handle(State(host): State<Arc<EdgeHost>>, request: axum::extract::Request) -> Response {
+    match tokio::time::timeout(host.deadline, host.call(request)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            eprintln!("crmguard serve --edge: {e}");
+            problem(
+                StatusCode::BAD_GATEWAY,
+                edge_host_codes::COMPONENT,
+                "the edge component failed this request",
+            )
+        }
+        Err(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::api::serve_codes::DEADLINE,
+            "the request did not complete within its deadline",
+        )
+        .into_response(),
+    }
+}
+
+/// `crmguard serve --edge COMPONENT --edge-config FILE`.
+pub(crate) fn run(component: &Path, settings: &Option<PathBuf>, listen: &str) -> CmdResult {
+    let settings = match settings {
+        Some(path) => read_settings(path)?,
+        None => BTreeMap::new(),
+    };
+    let limits = super::config::Limits::default();
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| serve_error(format!("--listen {listen:?} is not an address:port")))?;
+    let host = Arc::new(EdgeHost::load(
+        component,
+        settings,
+        Duration::from_millis(limits.request_timeout_ms.max(1)),
+    )?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::io("the tokio runtime", e))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::io(&format!("listening on {addr}"), e))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| Failure::io("the bound address", e))?;
+        println!("crmguard serve: edge component listening on http://{bound}");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let app = axum::Router::new().fallback(handle).with_state(host);
+        super::accept_loop(listener, app, &limits, None).await;
+        Ok::<(), Failure>(())
+    })?;
+    eprintln!("crmguard serve: stopped");
+    Ok(())
+}
