@@ -227,7 +227,14 @@ fn settings(dir: &Path, origin: &str, audit: &str) -> Value {
     })
 }
 
+/// The component's host: `crmguard serve --edge`, or with `CRMGUARD_EDGE_WASMTIME` set to a
+/// `wasmtime` binary, `wasmtime serve` (an independent host; `cargo xtask test` runs this
+/// suite under both).
 fn start(settings: &Value, dir: tempfile::TempDir) -> Gateway {
+    let log = std::fs::File::create(dir.path().join("edge.log")).unwrap();
+    if let Some(wasmtime) = std::env::var_os("CRMGUARD_EDGE_WASMTIME") {
+        return start_wasmtime(Path::new(&wasmtime), settings, dir);
+    }
     let path = dir.path().join("edge.json");
     std::fs::write(&path, settings.to_string()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
@@ -236,7 +243,7 @@ fn start(settings: &Value, dir: tempfile::TempDir) -> Gateway {
         .arg("--edge-config")
         .arg(&path)
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("edge.log")).unwrap())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -255,6 +262,46 @@ fn start(settings: &Value, dir: tempfile::TempDir) -> Gateway {
     }
 }
 
+/// `wasmtime serve -Sconfig`: each setting a `-Sconfig-var`, base64-encoded (the option
+/// parser splits at commas, and JSON has them).
+fn start_wasmtime(wasmtime: &Path, settings: &Value, dir: tempfile::TempDir) -> Gateway {
+    use base64::Engine as _;
+    let mut cmd = Command::new(wasmtime);
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "-Scli", "-Sconfig"]);
+    for (k, v) in settings.as_object().unwrap() {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        cmd.arg(format!("-Sconfig-var={k}=base64:{encoded}"));
+    }
+    let mut child = cmd
+        .arg(component())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "wasmtime serve exited"
+        );
+        if let Some(rest) = line.trim().strip_prefix("Serving HTTP on http://") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    // Keep reading its stderr so a full pipe never stalls it.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    Gateway {
+        child,
+        addr,
+        _dir: dir,
+    }
+}
+
 #[derive(Debug)]
 struct Reply {
     status: u16,
@@ -263,12 +310,27 @@ struct Reply {
 }
 
 fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    call_with(addr, method, path, &headers, body)
+}
+
+fn call_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
-    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let extra: String = headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}\r\n"))
+        .collect();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}content-type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}content-type: application/json\r\n\
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )
@@ -626,4 +688,57 @@ fn an_origin_error_passes_through_and_an_unset_gateway_names_the_missing_setting
     assert!(r.body["detail"].as_str().unwrap().contains("\"policy\""));
     // The detail never carries a setting's value.
     assert!(!r.body.to_string().contains(MASTER));
+}
+
+#[test]
+fn browsers_are_served_from_allowed_origins_only() {
+    let (origin, _) = origin();
+    let audit = collector(Arc::new(AtomicBool::new(true)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), &origin.addr, &audit.addr);
+    s["cors_origins"] = json!(["http://app.test"]);
+    let gw = start(&s, dir);
+    // A preflight from the allowed origin is answered by the gateway itself.
+    let r = call_with(
+        &gw.addr,
+        "OPTIONS",
+        "/api/acme/contacts",
+        &[
+            ("origin", "http://app.test"),
+            ("access-control-request-method", "POST"),
+        ],
+        None,
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(r.headers["access-control-allow-origin"], "http://app.test");
+    assert!(r.headers["access-control-allow-headers"].contains("authorization"));
+    // A write from it carries the allow-origin header on its answer.
+    let auth = format!("Bearer {}", tok(WRITER));
+    let r = call_with(
+        &gw.addr,
+        "POST",
+        "/api/acme/contacts",
+        &[("origin", "http://app.test"), ("authorization", &auth)],
+        Some(&ada()),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.headers["access-control-allow-origin"], "http://app.test");
+    // Any other origin: 403, nothing decided, nothing forwarded.
+    let before = origin.seen().len();
+    for method in ["OPTIONS", "POST"] {
+        let r = call_with(
+            &gw.addr,
+            method,
+            "/api/acme/contacts",
+            &[("origin", "http://evil.test"), ("authorization", &auth)],
+            Some(&ada()),
+        );
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (403, Some("ERR_EDGE_CORS"))
+        );
+        assert!(!r.headers.contains_key("access-control-allow-origin"));
+    }
+    assert_eq!(origin.seen().len(), before);
+    assert_eq!(audit.seen().len(), 1, "only the allowed write was decided");
 }

@@ -79,7 +79,7 @@ wasip2::http::proxy::export!(Edge);
 fn load_settings() -> Result<settings::Settings, settings::SettingsError> {
     let pairs: BTreeMap<String, String> = config::get_all()
         .map_err(|e| settings::SettingsError {
-            key: "*",
+            key: "*".to_owned(),
             reason: match e {
                 config::Error::Upstream(m) | config::Error::Io(m) => {
                     format!("the configuration store failed: {m}")

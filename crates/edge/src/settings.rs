@@ -56,7 +56,7 @@ pub const DEFAULT_OUTGOING_TIMEOUT_MS: u64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsError {
     /// The key at fault.
-    pub key: &'static str,
+    pub key: String,
     /// Why (no value, no secret).
     pub reason: String,
 }
@@ -277,16 +277,42 @@ impl core::fmt::Debug for Settings {
     }
 }
 
-fn err(key: &'static str, reason: impl Into<String>) -> SettingsError {
+fn err(key: &str, reason: impl Into<String>) -> SettingsError {
     SettingsError {
-        key,
+        key: key.to_owned(),
         reason: reason.into(),
     }
+}
+
+/// The prefix of a value given in base64 (RFC 4648, with padding): for hosts whose
+/// configuration cannot carry a value as is (`wasmtime serve -Sconfig-var=K=V` splits its
+/// options at commas, so a JSON value must be encoded there).
+pub const BASE64_PREFIX: &str = "base64:";
+
+/// The pairs with every `base64:` value decoded (it must be UTF-8).
+pub fn decoded(
+    pairs: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, SettingsError> {
+    use base64::Engine as _;
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let Some(encoded) = v.strip_prefix(BASE64_PREFIX) else {
+                return Ok((k.clone(), v.clone()));
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| err(k, "not valid base64 after base64:"))?;
+            let text = String::from_utf8(bytes).map_err(|_| err(k, "not UTF-8 after base64"))?;
+            Ok((k.clone(), text))
+        })
+        .collect()
 }
 
 impl Settings {
     /// Parses the settings from the configuration store's pairs.
     pub fn from_pairs(pairs: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
+        let pairs = &decoded(pairs)?;
         let required = |key: &'static str| {
             pairs
                 .get(key)
@@ -495,5 +521,25 @@ mod tests {
         let e = Settings::from_pairs(&BTreeMap::new()).unwrap_err();
         assert_eq!(e.key, keys::ORIGIN_URL);
         assert!(e.to_string().contains("not set"));
+    }
+
+    #[test]
+    fn base64_values_are_decoded_and_bad_ones_named() {
+        let pairs: BTreeMap<String, String> = [
+            ("a", "base64:eyJ4IjogWzEsMl19"),
+            ("b", "plain, with commas"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let d = decoded(&pairs).unwrap();
+        assert_eq!(d["a"], r#"{"x": [1,2]}"#);
+        assert_eq!(d["b"], "plain, with commas");
+        for bad in ["base64:***", "base64://79"] {
+            let pairs = BTreeMap::from([("k".to_owned(), bad.to_owned())]);
+            let e = decoded(&pairs).unwrap_err();
+            assert_eq!(e.key, "k", "{bad}");
+            assert!(!e.to_string().contains(bad), "no value in the error");
+        }
     }
 }

@@ -248,6 +248,10 @@ pub(crate) fn browser_test() -> Result<(), String> {
     run(Command::new("node")
         .current_dir(js())
         .env("CRMGUARD_CLI", cli())
+        .env(
+            "CRMGUARD_EDGE_COMPONENT",
+            crate::components::dir().join("crmguard_edge.wasm"),
+        )
         .env("CHROMIUM", CHROMIUM)
         .arg("--test")
         .args(test_files("e2e")?))

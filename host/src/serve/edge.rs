@@ -335,3 +335,59 @@ pub(crate) fn run(component: &Path, settings: &Option<PathBuf>, listen: &str) ->
     eprintln!("crmguard serve: stopped");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied(url: &str, allowed: &[&str]) -> bool {
+        let mut hooks = OutgoingAllowList {
+            authorities: Arc::new(allowed.iter().map(|s| (*s).to_owned()).collect()),
+        };
+        let body = http_body_util::Empty::<axum::body::Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let request = axum::http::Request::builder().uri(url).body(body).unwrap();
+        let fut = hooks.send_request(request, None, Box::new(async { Ok(()) }));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        matches!(
+            rt.block_on(Box::into_pin(fut)),
+            Err(wasmtime_wasi_http::Error::HttpRequestDenied)
+        )
+    }
+
+    #[test]
+    fn outgoing_requests_reach_the_configured_hosts_only() {
+        let allowed = ["127.0.0.1:9", "crm.example:443"];
+        for url in [
+            "http://attacker.example/steal",
+            "http://127.0.0.1:10/",
+            "https://crm.example:8443/",
+            "http://crm.example/",
+            "/relative",
+        ] {
+            assert!(denied(url, &allowed), "{url} must be refused");
+        }
+        // An allowed host is not refused by the allow-list (the connection to it fails
+        // here: nothing listens on port 9).
+        assert!(!denied("http://127.0.0.1:9/x", &allowed));
+        assert!(!denied("https://CRM.example/x", &allowed));
+    }
+
+    #[test]
+    fn settings_files_are_json_objects_of_strings_or_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, r#"{"a": "text", "b": {"x": [1, 2]}}"#).unwrap();
+        let s = read_settings(&path).unwrap();
+        assert_eq!(s["a"], "text");
+        assert_eq!(s["b"], r#"{"x":[1,2]}"#);
+        for bad in [r#"{"a": 1, "a": 2}"#, "[1]", "not json"] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(read_settings(&path).is_err(), "{bad}");
+        }
+    }
+}
