@@ -3,6 +3,7 @@
 
 mod components;
 mod demo;
+mod edge;
 mod npm;
 mod schemathesis;
 mod setup;

@@ -92,6 +92,10 @@ pub(crate) fn run() -> Result<(), String> {
         &mut crate::schemathesis::run,
     )?;
     step(
+        "the edge function under wasmtime serve (an independent wasi:http host)",
+        &mut crate::edge::under_wasmtime_serve,
+    )?;
+    step(
         "Node opens the published vectors with node:crypto only",
         &mut || {
             node_available()?;
