@@ -456,8 +456,9 @@ fn writes_reach_the_origin_sealed_and_reads_are_rendered_per_caller() {
     assert!(rep.body.get("national_id").is_none(), "{:?}", rep.body);
     assert_eq!(rep.body["lifecycle_stage"], "lead");
 
-    // Another tenant's caller: 403, with the stable code, audited.
+    // Another tenant's caller: 403, with the stable code, audited; the origin not asked.
     let other = tok(r#"{"roles": ["admin"], "tenant": "globex", "sub": "g-1"}"#);
+    let asked = origin.seen().len();
     let r = call(
         &gw.addr,
         "GET",
@@ -467,6 +468,11 @@ fn writes_reach_the_origin_sealed_and_reads_are_rendered_per_caller() {
     );
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert_eq!(r.body["code"], "ERR_REQUEST_TENANT_MISMATCH");
+    assert_eq!(
+        origin.seen().len(),
+        asked,
+        "the origin is not asked for another tenant's record"
+    );
 
     // Every decision reached the collector, with its request id and the collector's token,
     // and no value of a sealed field.
@@ -492,6 +498,16 @@ fn writes_reach_the_origin_sealed_and_reads_are_rendered_per_caller() {
     assert_eq!(last["outcome"]["decision"], "deny", "{last}");
 }
 
+/// Method, path, token, body, expected status and code.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<String>,
+    Option<Value>,
+    u16,
+    &'static str,
+);
+
 #[test]
 fn denied_unknown_and_unaudited_requests_never_reach_the_origin() {
     let (origin, rows) = origin();
@@ -500,7 +516,7 @@ fn denied_unknown_and_unaudited_requests_never_reach_the_origin() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path(), &origin.addr, &audit.addr);
     let gw = start(&s, dir);
-    let cases: Vec<(&str, &str, Option<String>, Option<Value>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         // No token, a bad token, a token of another IdP's audience.
         (
             "POST",

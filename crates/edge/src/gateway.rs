@@ -11,6 +11,7 @@
 //! fails the request closed with 503 `ERR_AUDIT_UNAVAILABLE`; a denied request is never
 //! forwarded.
 
+use crmguard_core::Principal;
 use crmguard_core::request::{Decided, Pipeline, PolicyDecider, Target, TenantKeyringsSealer};
 use crmguard_core::{
     AuditEvent, ErrorKind, Keyring, RecordTarget, SystemEntropy, TenantId, UnixTime, codes,
@@ -310,46 +311,33 @@ fn gate(
 ) -> Result<Response, Response> {
     let token = bearer(request)?;
     let spec = &addressed.route.spec;
-    let writes = matches!(action, "create" | "update");
-    // The record the decision is about: the caller's body for a write, the origin's for a
-    // read (fetched only after the token verifies), none for a delete.
-    let (record, origin_read) = if writes {
-        if !request.message.is_json() {
-            return Err(Response::problem(
-                415,
-                edge_codes::MEDIA_TYPE,
-                "the body must be application/json",
-            ));
-        }
-        if request.message.body.len() > settings.max_body_bytes {
-            return Err(Response::problem(
-                413,
-                edge_codes::BODY_TOO_LARGE,
-                &format!("the body is over {} bytes", settings.max_body_bytes),
-            ));
-        }
-        let body = json_object(&request.message, settings.max_body_bytes, "the body")
-            .map_err(|e| Response::problem(400, edge_codes::BODY, &e))?;
-        (body, None)
-    } else {
-        (Map::new(), None::<Response>)
-    };
-    let pipeline = Pipeline {
-        keys: &settings.keys,
-        options: &settings.options,
-        names: &settings.names,
-        issuers: &settings.issuers,
-    };
     // Step 1 first, on its own: an unknown caller learns nothing and reaches nothing (the
     // origin is not asked for a record before the token verifies).
     let claims = settings
         .keys
         .verify_jwt(token, &settings.options, ctx.now.as_secs())
         .map_err(|e| Response::core(&e))?;
-    let record_id = match (&addressed.record_id, action) {
-        (Some(id), _) => id.clone(),
-        (None, _) => match record.get(&spec.id_field).and_then(Value::as_str) {
+    // A path naming another tenant than the caller's is refused by the pipeline (audited)
+    // without asking the origin for anything.
+    let same_tenant = match &addressed.tenant {
+        None => true,
+        Some(t) => Principal::from_verified(&claims, &settings.names, &settings.issuers)
+            .map_err(|e| Response::core(&e))?
+            .check_tenant(t)
+            .is_ok(),
+    };
+    // The record the decision is about: the caller's body for a write, the origin's for a
+    // read, none for a delete.
+    let record = match action {
+        "create" | "update" => write_body(settings, request)?,
+        "read" if same_tenant => fetch(settings, request, ctx, upstream)?,
+        _ => Map::new(),
+    };
+    let record_id = match &addressed.record_id {
+        Some(id) => id.clone(),
+        None => match record.get(&spec.id_field).and_then(Value::as_str) {
             Some(id) => id.to_owned(),
+            None if !same_tenant => "-".to_owned(),
             None => {
                 return Err(Response::problem(
                     400,
@@ -358,12 +346,6 @@ fn gate(
                 ));
             }
         },
-    };
-    let (record, origin_read) = if action == "read" {
-        let fetched = fetch(settings, request, ctx, upstream)?;
-        (fetched.0, Some(fetched.1))
-    } else {
-        (record, origin_read)
     };
     let subject = spec
         .subject_field
@@ -379,6 +361,12 @@ fn gate(
         subject.as_deref(),
     )
     .map_err(|e| Response::core(&e))?;
+    let pipeline = Pipeline {
+        keys: &settings.keys,
+        options: &settings.options,
+        names: &settings.names,
+        issuers: &settings.issuers,
+    };
     let mut decider = PolicyDecider::new(&settings.policy);
     let mut sealer: Sealer<'_> = TenantKeyringsSealer::new(&settings.keyrings, SystemEntropy);
     let plain = record.clone();
@@ -398,11 +386,7 @@ fn gate(
     match action {
         "read" => {
             audit(settings, upstream, &decided.event)?;
-            let status = origin_read.map_or(200, |r| r.status);
-            Ok(Response::json(
-                status,
-                &Value::Object(decided.decision.record),
-            ))
+            Ok(Response::json(200, &Value::Object(decided.decision.record)))
         }
         "delete" => {
             audit(settings, upstream, &decided.event)?;
@@ -428,6 +412,26 @@ fn gate(
             )
         }
     }
+}
+
+/// A write's record: a bounded, strict JSON object.
+fn write_body(settings: &Settings, request: &Request) -> Result<Map<String, Value>, Response> {
+    if !request.message.is_json() {
+        return Err(Response::problem(
+            415,
+            edge_codes::MEDIA_TYPE,
+            "the body must be application/json",
+        ));
+    }
+    if request.message.body.len() > settings.max_body_bytes {
+        return Err(Response::problem(
+            413,
+            edge_codes::BODY_TOO_LARGE,
+            &format!("the body is over {} bytes", settings.max_body_bytes),
+        ));
+    }
+    json_object(&request.message, settings.max_body_bytes, "the body")
+        .map_err(|e| Response::problem(400, edge_codes::BODY, &e))
 }
 
 /// The record as the origin stores it: sealed by the object's schema under the caller's
@@ -491,7 +495,7 @@ fn fetch(
     request: &Request,
     ctx: &Context,
     upstream: &mut dyn Upstream,
-) -> Result<(Map<String, Value>, Response), Response> {
+) -> Result<Map<String, Value>, Response> {
     let url = settings.origin.url(&request.path_and_query);
     let mut message = Message {
         headers: origin_headers(settings, request, ctx),
@@ -505,9 +509,7 @@ fn fetch(
     if !response.message.is_json() {
         return Err(origin_failed("the record is not application/json"));
     }
-    let record = json_object(&response.message, settings.max_body_bytes, "the record")
-        .map_err(origin_failed)?;
-    Ok((record, response))
+    json_object(&response.message, settings.max_body_bytes, "the record").map_err(origin_failed)
 }
 
 /// An origin's error status, passed on; its body only if it is JSON (a problem), so an

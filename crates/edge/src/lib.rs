@@ -45,7 +45,9 @@ struct Edge;
 
 impl wasip2::exports::http::incoming_handler::Guest for Edge {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let started = monotonic_us();
         let settings = load_settings();
+        let loaded = monotonic_us();
         let max = settings
             .as_ref()
             .map_or(settings::DEFAULT_MAX_BODY_BYTES, |s| s.max_body_bytes);
@@ -58,20 +60,39 @@ impl wasip2::exports::http::incoming_handler::Guest for Edge {
             request_id: hex::encode(wasip2::random::random::get_random_bytes(16)),
             now: now(),
         };
-        let response = match read_request(&request, max) {
-            Ok(r) => gateway::handle(
-                settings.as_ref(),
-                &r,
-                &ctx,
-                &mut Outgoing {
-                    timeout_ms: timeout,
-                    max_body: max,
-                },
-            ),
+        let mut outgoing = Outgoing {
+            timeout_ms: timeout,
+            max_body: max,
+            spent_us: 0,
+        };
+        let mut response = match read_request(&request, max) {
+            Ok(r) => gateway::handle(settings.as_ref(), &r, &ctx, &mut outgoing),
             Err(r) => r,
         };
+        if settings.as_ref().is_ok_and(|s| s.server_timing) {
+            // W3C Server-Timing, in milliseconds: reading the settings, waiting on the
+            // origin and the collector, everything else the gateway did, and the total.
+            let total = monotonic_us().saturating_sub(started);
+            let settings_us = loaded.saturating_sub(started);
+            let own = total.saturating_sub(settings_us + outgoing.spent_us);
+            let ms = |us: u64| format!("{:.3}", us as f64 / 1000.0);
+            response.message.headers.push((
+                "server-timing".into(),
+                format!(
+                    "settings;dur={}, upstream;dur={}, gateway;dur={}, total;dur={}",
+                    ms(settings_us),
+                    ms(outgoing.spent_us),
+                    ms(own),
+                    ms(total)
+                ),
+            ));
+        }
         send(out, response);
     }
+}
+
+fn monotonic_us() -> u64 {
+    wasip2::clocks::monotonic_clock::now() / 1000
 }
 
 wasip2::http::proxy::export!(Edge);
@@ -224,10 +245,26 @@ fn send(out: ResponseOutparam, response: Response) {
 struct Outgoing {
     timeout_ms: u64,
     max_body: usize,
+    /// Microseconds spent waiting on outgoing requests (Server-Timing).
+    spent_us: u64,
 }
 
 impl Upstream for Outgoing {
     fn send(&mut self, method: &str, url: &str, message: Message) -> Result<Response, String> {
+        let started = monotonic_us();
+        let r = self.send_timed(method, url, message);
+        self.spent_us += monotonic_us().saturating_sub(started);
+        r
+    }
+}
+
+impl Outgoing {
+    fn send_timed(
+        &mut self,
+        method: &str,
+        url: &str,
+        message: Message,
+    ) -> Result<Response, String> {
         let uri: http::Uri = url.parse().map_err(|_| "not a URL".to_owned())?;
         let mut headers = message.headers;
         // A framed body (not chunked): every origin reads it.

@@ -45,6 +45,8 @@ pub mod keys {
     pub const MAX_BODY_BYTES: &str = "max_body_bytes";
     /// Timeout for each outgoing request (origin and collector), in ms (optional; 10 000).
     pub const OUTGOING_TIMEOUT_MS: &str = "outgoing_timeout_ms";
+    /// `true`: answers carry a `Server-Timing` header (optional; off).
+    pub const SERVER_TIMING: &str = "server_timing";
 }
 
 /// Default bound on bodies, both ways.
@@ -201,7 +203,7 @@ impl Route {
         }
         let record_id = match parts.get(n) {
             None => None,
-            Some(id) if id.is_empty() => return None,
+            Some(&"") => return None,
             Some(id) => Some(decode(id)?),
         };
         Some(Addressed {
@@ -264,6 +266,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Outgoing request timeout.
     pub outgoing_timeout_ms: u64,
+    /// Whether answers carry `Server-Timing`.
+    pub server_timing: bool,
 }
 
 impl core::fmt::Debug for Settings {
@@ -433,6 +437,11 @@ impl Settings {
             cors_origins,
             max_body_bytes,
             outgoing_timeout_ms: number(keys::OUTGOING_TIMEOUT_MS, DEFAULT_OUTGOING_TIMEOUT_MS)?,
+            server_timing: match pairs.get(keys::SERVER_TIMING).map(String::as_str) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(err(keys::SERVER_TIMING, "not true or false")),
+            },
         })
     }
 
