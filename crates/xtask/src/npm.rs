@@ -1,6 +1,7 @@
 //! The npm package (js/): build it from crates/wasm with wasm-bindgen-cli and wasm-opt, type
 //! check it, run its node:test suites against the built package, install the packed tarball
-//! into a fresh project, and run the browser end-to-end test in headless Debian chromium.
+//! into a fresh project, run it there in workerd (miniflare) and Deno, and run the browser
+//! end-to-end test in headless Debian chromium.
 //! Each step installs what it needs when missing (wasm-bindgen-cli, npm devDependencies,
 //! chromium) and prints what it runs.
 
@@ -83,9 +84,10 @@ pub(crate) fn all_steps() -> Result<(), String> {
     typecheck()?;
     node_tests()?;
     pack_and_install()?;
+    edge_runtimes()?;
     browser_test()?;
     println!(
-        "\nxtask npm: package built, type-checked, tested, packed and installed; browser test passed"
+        "\nxtask npm: package built, type-checked, tested, packed and installed; workerd, Deno and browser tests passed"
     );
     Ok(())
 }
@@ -196,7 +198,36 @@ pub(crate) fn node_tests() -> Result<(), String> {
 /// `npm pack`, then a fresh project outside the repository installs the tarball and imports
 /// the package by name: ESM in Node, and inside a worker_thread.
 pub(crate) fn pack_and_install() -> Result<(), String> {
-    let tmp = std::env::temp_dir().join(format!("crmguard-npm-pack-{}", std::process::id()));
+    with_installed_tarball("install", |project| {
+        std::fs::copy(
+            js().join("scripts/install-check.mjs"),
+            project.join("check.mjs"),
+        )
+        .map_err(|e| format!("copy install-check.mjs: {e}"))?;
+        run(Command::new("node").current_dir(project).arg("check.mjs"))
+    })
+}
+
+/// The installed tarball in real edge runtimes (js/edge-runtimes/run.mjs): bundled as a
+/// Cloudflare Worker and run in workerd (npm miniflare), and imported by Deno (npm deno), with
+/// the same checks and outputs as in Node.
+pub(crate) fn edge_runtimes() -> Result<(), String> {
+    with_installed_tarball("edge", |project| {
+        run(Command::new("node")
+            .current_dir(js())
+            .env("CRMGUARD_CLI", cli())
+            .arg("edge-runtimes/run.mjs")
+            .arg(project))
+    })
+}
+
+/// Packs js/ and installs the tarball, as a user would, into a fresh project in a temporary
+/// folder; runs `f` on that project and removes the folder.
+fn with_installed_tarball(
+    label: &str,
+    f: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), String> {
+    let tmp = std::env::temp_dir().join(format!("crmguard-npm-{label}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     let result = (|| {
@@ -213,16 +244,11 @@ pub(crate) fn pack_and_install() -> Result<(), String> {
             &project.join("package.json"),
             r#"{ "name": "crmguard-install-check", "private": true, "type": "module" }"#,
         )?;
-        std::fs::copy(
-            js().join("scripts/install-check.mjs"),
-            project.join("check.mjs"),
-        )
-        .map_err(|e| format!("copy install-check.mjs: {e}"))?;
         run(Command::new("npm")
             .current_dir(&project)
             .args(["install", "--no-audit", "--no-fund", "--no-package-lock"])
             .arg(&tarball))?;
-        run(Command::new("node").current_dir(&project).arg("check.mjs"))
+        f(&project)
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result

@@ -151,6 +151,10 @@ pub(crate) fn run() -> Result<(), String> {
         &mut crate::npm::pack_and_install,
     )?;
     step(
+        "the packed package in workerd (miniflare) and Deno",
+        &mut crate::npm::edge_runtimes,
+    )?;
+    step(
         "browser end to end (chromium)",
         &mut crate::npm::browser_test,
     )?;
