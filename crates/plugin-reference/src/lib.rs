@@ -20,8 +20,9 @@ use crmguard_core::{Action, AuthorizationRequest, MaskStyle, Policy, Treatment};
 use serde_json::{Map, Value};
 
 wit_bindgen::generate!({
-    world: "policy-plugin",
-    path: "../../wit",
+    world: "crmguard:reference-plugin/reference",
+    path: ["../../wit", "wit"],
+    generate_all,
 });
 
 use crmguard::guard::logging::{self, Level};
@@ -30,11 +31,23 @@ use crmguard::guard::types::{
     AccessRequest, Decision, ErrorKind, FieldVerdict, GuardError, MaskStyle as WitMask,
     Treatment as WitTreatment,
 };
-use exports::crmguard::guard::policy::Guest;
+use exports::crmguard::guard::policy::Guest as PolicyGuest;
 
 /// The tokens issue's example policy (docs/POLICY.md): the same document `crmguard authorize`
 /// evaluates in the examples, so the plugin and the CLI decide alike.
 const POLICY: &str = include_str!("../../../examples/policy.json");
+
+/// The policy, parsed and validated once per instance image: by `wizer-initialize` when the
+/// host pre-initialises the plugin (then every request's instance starts with it parsed), or
+/// on the first call otherwise.
+static PARSED: std::sync::OnceLock<Result<Policy, GuardError>> = std::sync::OnceLock::new();
+
+fn policy() -> Result<&'static Policy, GuardError> {
+    PARSED
+        .get_or_init(|| Policy::from_json(POLICY).map_err(guard_error))
+        .as_ref()
+        .map_err(Clone::clone)
+}
 
 fn guard_error(e: crmguard_core::Error) -> GuardError {
     GuardError {
@@ -98,9 +111,9 @@ fn treatment(action: Treatment, style: MaskStyle) -> WitTreatment {
 
 struct Reference;
 
-impl Guest for Reference {
+impl PolicyGuest for Reference {
     fn decide(req: AccessRequest, _sealer: &RecordSealer) -> Result<Decision, GuardError> {
-        let policy = Policy::from_json(POLICY).map_err(guard_error)?;
+        let policy = policy()?;
         let Ok(action) = serde_json::from_value::<Action>(Value::String(req.action.clone())) else {
             return Ok(deny(format!(
                 "action {:?} is not a policy action",
@@ -160,6 +173,13 @@ impl Guest for Reference {
             reason: decision.reason.to_string(),
             fields: verdicts,
         })
+    }
+}
+
+impl Guest for Reference {
+    fn wizer_initialize() {
+        // A policy that does not parse is reported by the first request, with its code.
+        let _ = policy();
     }
 }
 

@@ -148,6 +148,27 @@ fn bench(c: &mut Criterion) {
         .load_plugin(&dir.manifest("reference").unwrap())
         .unwrap();
     let passthrough = host.load_plugin(&dir.manifest("hostile").unwrap()).unwrap();
+    // The same plugin as shipped: its initialiser not run at load, so every request's
+    // instance parses and validates the policy itself.
+    let shipped_host = PluginHost::new(HostConfig {
+        preinitialize: false,
+        ..HostConfig::default()
+    })
+    .unwrap();
+    let shipped = shipped_host
+        .load_plugin(&dir.manifest("reference").unwrap())
+        .unwrap();
+    // The anchor: core's policy engine natively on the same request and record.
+    let policy =
+        crmguard_core::Policy::from_json(include_str!("../../../examples/policy.json")).unwrap();
+    let native_keyring = keyring();
+    let native = |req: &AccessRequest| {
+        crmguard_core::request::decide_bound(
+            req,
+            &mut crmguard_core::request::PolicyDecider::new(&policy),
+            &mut crmguard_core::request::KeyringSealer::new(&native_keyring, SystemEntropy),
+        )
+    };
 
     let opening = request(&["admin"], true);
     let plain = request(&["admin"], false);
@@ -156,15 +177,52 @@ fn bench(c: &mut Criterion) {
             .verdict
             .is_allow()
     );
+    // The image and the shipped plugin decide alike, and as core does natively.
+    for req in [&opening, &plain] {
+        let image = host.decide(&reference, &crypto, req).decision;
+        assert_eq!(image, shipped_host.decide(&shipped, &crypto, req).decision);
+        assert_eq!(image, native(req));
+    }
+
+    for (name, req) in [
+        ("native core, admin: 4 sealed fields opened", &opening),
+        ("native core, admin: nothing sealed", &plain),
+    ] {
+        let (p50, p99) = percentiles(|| {
+            black_box(native(req));
+        });
+        println!(
+            "{name}: p50 {p50:?}, p99 {p99:?}, {:.0} decisions/s/core at p50",
+            1.0 / p50.as_secs_f64()
+        );
+    }
+    for (name, req) in [
+        (
+            "reference as shipped (no pre-init), admin: 4 sealed fields opened",
+            &opening,
+        ),
+        (
+            "reference as shipped (no pre-init), admin: nothing sealed",
+            &plain,
+        ),
+    ] {
+        let (p50, p99) = percentiles(|| {
+            black_box(shipped_host.decide(&shipped, &crypto, req));
+        });
+        println!(
+            "{name}: p50 {p50:?}, p99 {p99:?}, {:.0} decisions/s/core at p50",
+            1.0 / p50.as_secs_f64()
+        );
+    }
 
     for (name, plugin, req) in [
         (
-            "reference, admin: 4 sealed fields opened",
+            "reference pre-initialised, admin: 4 sealed fields opened",
             &reference,
             &opening,
         ),
         (
-            "reference, admin: nothing sealed, no crypto",
+            "reference pre-initialised, admin: nothing sealed, no crypto",
             &reference,
             &plain,
         ),

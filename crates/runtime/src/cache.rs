@@ -116,6 +116,16 @@ pub(crate) fn component(
     Ok(component)
 }
 
+/// The authentic cached artifact for `digest`, if there is one (nothing is compiled).
+pub(crate) fn cached(engine: &Engine, cache: &ArtifactCache, digest: &str) -> Option<Component> {
+    load_artifact(
+        engine,
+        cache,
+        digest,
+        &artifact_path(engine, &cache.dir, digest),
+    )
+}
+
 fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, PluginError> {
     Component::new(engine, bytes).map_err(|e| {
         PluginError::new(

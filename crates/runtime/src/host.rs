@@ -17,6 +17,7 @@ use super::crypto::{CryptoComponent, CryptoSealer, CryptoState, KeySource, NoKey
 use super::error::{self, PluginError};
 use super::imports::{PluginState, RequestSealer};
 use super::manifest::{Capability, Manifest, World};
+use super::preinit;
 use super::request::{self, AccessRequest, LogLine, Outcome};
 use super::sandbox::{self, SandboxClock};
 use super::scope::Scope;
@@ -25,7 +26,7 @@ use super::shared::{HostConfig, Shared, Ticker, classify, engine_error};
 
 /// The plugin host. Cheap to share across threads; `decide` takes `&self`.
 pub struct PluginHost {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     plugin_linker: Linker<PluginState>,
     crypto_linker: Linker<CryptoState>,
     pure_linker: Linker<PureState>,
@@ -35,6 +36,7 @@ pub struct PluginHost {
 #[derive(Clone)]
 pub struct Plugin {
     pre: PolicyPluginPre<PluginState>,
+    preinitialized: bool,
     manifest: Manifest,
     shared: Arc<Shared>,
 }
@@ -43,6 +45,12 @@ impl Plugin {
     /// Its manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Whether each request instantiates its pre-initialised image (it exports
+    /// `wizer-initialize` and the host pre-initialises plugins; docs/PLUGINS.md).
+    pub fn preinitialized(&self) -> bool {
+        self.preinitialized
     }
 }
 
@@ -107,6 +115,15 @@ impl PluginHost {
     /// Reads, verifies (digest, then world: exports and imports) and compiles (or loads
     /// from the cache) the manifest's component.
     fn component(&self, m: &Manifest, expected: World) -> Result<Component, PluginError> {
+        self.component_image(m, expected).map(|(c, _)| c)
+    }
+
+    /// [`Self::component`], and whether it is the pre-initialised image of a policy plugin.
+    fn component_image(
+        &self,
+        m: &Manifest,
+        expected: World,
+    ) -> Result<(Component, bool), PluginError> {
         if m.world != expected {
             return Err(PluginError::new(
                 error::WORLD,
@@ -125,6 +142,40 @@ impl PluginHost {
             &m.sha256,
             self.shared.config.cache.as_ref(),
         )?;
+        if expected == World::PolicyPlugin
+            && self.shared.config.preinitialize
+            && preinit::has_initializer(&component)
+        {
+            // Checked as it came, then replaced by its initialised image (checked again).
+            self.check_world(m, &component)?;
+            let snapshot = match self.shared.config.cache.as_ref().and_then(|c| {
+                cache::cached(&self.shared.engine, c, &format!("preinit-{}", m.sha256))
+            }) {
+                Some(c) => c,
+                None => {
+                    let image = preinit::preinitialize(
+                        &self.shared,
+                        &m.name,
+                        &bytes,
+                        m.grants(Capability::Clocks),
+                    )?;
+                    cache::component(
+                        &self.shared.engine,
+                        &image,
+                        &format!("preinit-{}", m.sha256),
+                        self.shared.config.cache.as_ref(),
+                    )?
+                }
+            };
+            self.check_world(m, &snapshot)?;
+            return Ok((snapshot, true));
+        }
+        self.check_world(m, &component)?;
+        Ok((component, false))
+    }
+
+    /// Checks that `component` exports what `m`'s world requires and imports nothing else.
+    fn check_world(&self, m: &Manifest, component: &Component) -> Result<(), PluginError> {
         let ty = component.component_type();
         let engine = &self.shared.engine;
         let required = m.world.required_export();
@@ -163,12 +214,12 @@ impl PluginHost {
                 ));
             }
         }
-        Ok(component)
+        Ok(())
     }
 
     /// Loads a policy plugin: digest, world and imports checked, pre-instantiated.
     pub fn load_plugin(&self, m: &Manifest) -> Result<Plugin, PluginError> {
-        let component = self.component(m, World::PolicyPlugin)?;
+        let (component, preinitialized) = self.component_image(m, World::PolicyPlugin)?;
         let pre = self
             .plugin_linker
             .instantiate_pre(&component)
@@ -177,6 +228,7 @@ impl PluginHost {
             .map_err(|e| PluginError::new(error::WORLD, format!("{}: {e}", m.name)))?;
         Ok(Plugin {
             pre,
+            preinitialized,
             manifest: m.clone(),
             shared: Arc::clone(&self.shared),
         })

@@ -65,6 +65,7 @@ mod error;
 mod host;
 mod imports;
 mod manifest;
+mod preinit;
 mod request;
 mod sandbox;
 mod scope;

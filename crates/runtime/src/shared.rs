@@ -32,6 +32,10 @@ pub struct HostConfig {
     pub cache: Option<ArtifactCache>,
     /// Log lines kept per request. Default 64.
     pub max_log_lines: usize,
+    /// Run a policy plugin's `wizer-initialize` once at load and serve its snapshot
+    /// (docs/PLUGINS.md, "Pre-initialised plugins"). Default true; false runs every plugin
+    /// as shipped.
+    pub preinitialize: bool,
 }
 
 impl Default for HostConfig {
@@ -43,6 +47,7 @@ impl Default for HostConfig {
             max_concurrent: 32,
             cache: None,
             max_log_lines: 64,
+            preinitialize: true,
         }
     }
 }

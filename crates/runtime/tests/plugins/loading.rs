@@ -160,27 +160,37 @@ fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
     let first = host();
     let m = dir.manifest("reference").unwrap();
     first.load_plugin(&m).unwrap();
-    let artifacts: Vec<_> = std::fs::read_dir(&cache)
+    let mut artifacts: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
         .collect();
-    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
-    let name = artifacts[0]
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    artifacts.sort();
+    // The component as shipped, and its pre-initialised image (the reference plugin exports
+    // `wizer-initialize`), each under its own digest.
+    assert_eq!(artifacts.len(), 2, "{artifacts:?}");
+    let names: Vec<String> = artifacts
+        .iter()
+        .map(|a| a.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert!(
-        name.starts_with(&m.sha256) && name.contains("wasmtime48"),
-        "{name}"
+        names[0].starts_with(&m.sha256) && names[0].contains("wasmtime48"),
+        "{names:?}"
+    );
+    assert!(
+        names[1].starts_with(&format!("preinit-{}", m.sha256)),
+        "{names:?}"
     );
 
-    // Corrupt the artifact: the digest check refuses it, and the host compiles afresh.
-    let mut bytes = std::fs::read(&artifacts[0]).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(&artifacts[0], &bytes).unwrap();
+    // Corrupt both artifacts: the tag check refuses them, and the host compiles afresh.
+    let mut corrupted = Vec::new();
+    for a in &artifacts {
+        let mut bytes = std::fs::read(a).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(a, &bytes).unwrap();
+        corrupted.push(bytes);
+    }
     let second = host();
     let plugin = second.load_plugin(&m).unwrap();
     let crypto = second
@@ -192,7 +202,14 @@ fn precompiled_artifacts_are_cached_and_a_corrupt_one_is_recompiled() {
         &request(&["admin"], "read"),
     );
     assert!(out.verdict.is_allow(), "{out:?}");
-    assert_ne!(std::fs::read(&artifacts[0]).unwrap(), bytes, "rewritten");
+    for (a, bytes) in artifacts.iter().zip(&corrupted) {
+        assert_ne!(
+            &std::fs::read(a).unwrap(),
+            bytes,
+            "{} rewritten",
+            a.display()
+        );
+    }
 }
 
 #[test]

@@ -226,3 +226,40 @@ fn a_field_sealed_for_another_record_is_a_deny_with_cores_code() {
     let out = f.host.decide(&f.reference, &f.services, &req);
     assert_eq!(out.verdict.code(), Some("ERR_SEALED_FIELD_AUTH"), "{out:?}");
 }
+
+#[test]
+fn the_preinitialised_image_decides_exactly_as_the_plugin_as_shipped() {
+    let f = fixture();
+    // The reference plugin exports `wizer-initialize`; the hostile one does not.
+    assert!(f.reference.preinitialized());
+    assert!(!f.hostile.preinitialized());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = crate::support::plugins_dir(tmp.path());
+    let shipped_host = crmguard_runtime::PluginHost::new(crmguard_runtime::HostConfig {
+        preinitialize: false,
+        deadline: f.host_deadline(),
+        ..crmguard_runtime::HostConfig::default()
+    })
+    .unwrap();
+    let shipped = shipped_host
+        .load_plugin(&dir.manifest("reference").unwrap())
+        .unwrap();
+    assert!(!shipped.preinitialized());
+    let mut compared = 0;
+    for roles in [json!(["admin"]), json!(["sales_rep"]), json!(["intern"])] {
+        for action in ["read", "update", "export", "no-such-action"] {
+            let req = request_as(
+                json!({ "sub": "u", "tenant": "acme", "roles": roles }),
+                action,
+            );
+            // Twice each: the image starts from the same state on every request.
+            for _ in 0..2 {
+                let image = f.host.decide(&f.reference, &f.services, &req);
+                let as_shipped = shipped_host.decide(&shipped, &f.services, &req);
+                assert_eq!(image, as_shipped, "{roles} {action}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 24);
+}

@@ -1,0 +1,397 @@
+//! Pre-initialised plugins: a plugin that exports `wizer-initialize: func()` has that function
+//! run once, at load, in the sandbox, and its memories and globals snapshotted into a new
+//! component (wasmtime-wizer). Each request then instantiates the initialised image, so
+//! set-up a plugin does on every call (parsing and validating its policy, say) is paid once.
+//!
+//! What the initialiser can do is less than what a request can: the same empty WASI context
+//! (clocks frozen unless granted, no files, no sockets, no environment), the same memory,
+//! table and CPU bounds, and every CRMGuard import (sealing, tokens, audit, logging) traps,
+//! because there is no request, tenant or key at load. So a snapshot can hold nothing of any
+//! tenant. The snapshot drops the `wizer-initialize` export; a request cannot run it again.
+//! Isolation is unchanged: each request gets a fresh instance of the image.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use wasmtime::Store;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Instance, Linker, ResourceTable, WasmList};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wizer::{ComponentInstanceState, Wizer};
+
+use super::error::{self, PluginError};
+use super::sandbox::{self, Limits, SandboxClock, Sandboxed};
+use super::shared::{Shared, classify, engine_error};
+
+/// The export a plugin names its initialiser with (Wizer's default).
+pub(crate) const INIT_EXPORT: &str = "wizer-initialize";
+
+/// The store of an initialiser run: the sandbox, and nothing else.
+struct InitState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    clock: SandboxClock,
+    limits: Limits,
+}
+
+impl WasiView for InitState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl Sandboxed for InitState {
+    fn clock(&mut self) -> &mut SandboxClock {
+        &mut self.clock
+    }
+}
+
+/// Whether `component` exports the initialiser, as a root function.
+pub(crate) fn has_initializer(component: &Component) -> bool {
+    matches!(
+        component.get_export(None, INIT_EXPORT),
+        Some((ComponentItem::ComponentFunc(_), _))
+    )
+}
+
+/// Runs `bytes`' initialiser in the sandbox and returns the snapshot component. `clocks`:
+/// the plugin's manifest grants the real clocks.
+pub(crate) fn preinitialize(
+    shared: &Shared,
+    name: &str,
+    bytes: &[u8],
+    clocks: bool,
+) -> Result<Vec<u8>, PluginError> {
+    // Wizer asserts its own invariants; a component that breaks one must not take the host
+    // down with it.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        snapshot(shared, name, bytes, clocks)
+    }))
+    .unwrap_or_else(|_| {
+        Err(PluginError::new(
+            error::INVALID,
+            format!("{name}: cannot be pre-initialised (the snapshot step failed)"),
+        ))
+    })
+}
+
+fn snapshot(
+    shared: &Shared,
+    name: &str,
+    bytes: &[u8],
+    clocks: bool,
+) -> Result<Vec<u8>, PluginError> {
+    let fail = |e: wasmtime::Error| {
+        PluginError::new(
+            error::INVALID,
+            format!("{name}: pre-initialisation failed: {e}"),
+        )
+    };
+    let mut wizer = Wizer::new();
+    // Kept: the component lifts it from the core instance, so removing it from the core module
+    // alone would leave the component invalid. Only the host calls exports, and it never calls
+    // this one again; a plugin re-running its own initialiser changes nothing but itself.
+    wizer.keep_init_func(true);
+    let (cx, instrumented) = wizer.instrument_component(bytes).map_err(fail)?;
+    let component = Component::new(&shared.engine, &instrumented).map_err(fail)?;
+    if !has_initializer(&component) {
+        return Err(PluginError::new(
+            error::INVALID,
+            format!("{name}: exports no {INIT_EXPORT} function"),
+        ));
+    }
+    let mut linker: Linker<InitState> = Linker::new(&shared.engine);
+    sandbox::add_wasi_to_linker(&mut linker).map_err(engine_error)?;
+    // Sealing, tokens, audit and logging: nothing to serve before a request exists.
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .map_err(fail)?;
+    let mut store = Store::new(
+        &shared.engine,
+        InitState {
+            wasi: sandbox::wasi_ctx(clocks),
+            table: ResourceTable::new(),
+            clock: SandboxClock::new(clocks),
+            limits: shared.limits(),
+        },
+    );
+    store.limiter(|s| &mut s.limits);
+    store.set_epoch_deadline(shared.ticks);
+    let run = |store: &mut Store<InitState>| -> wasmtime::Result<Instance> {
+        let instance = linker.instantiate(&mut *store, &component)?;
+        let init = instance
+            .get_typed_func::<(), ()>(&mut *store, INIT_EXPORT)
+            .map_err(|e| wasmtime::Error::new(NotAnInitializer(e.to_string())))?;
+        init.call(&mut *store, ())?;
+        Ok(instance)
+    };
+    let instance = match run(&mut store) {
+        Ok(i) => i,
+        Err(e) if e.is::<NotAnInitializer>() => {
+            return Err(PluginError::new(
+                error::INVALID,
+                format!("{name}: {INIT_EXPORT} is not a `func()`: {e}"),
+            ));
+        }
+        Err(e) => {
+            let why = classify(&e, store.data().limits.exceeded, shared);
+            return Err(PluginError::new(
+                why.code,
+                format!("{name}: its initialiser failed: {}", why.message),
+            ));
+        }
+    };
+    // Reading the state back runs the instrumented accessors: a fresh deadline for them.
+    store.set_epoch_deadline(shared.ticks);
+    let mut state = Snapshotted {
+        store: &mut store,
+        instance,
+        failed: None,
+    };
+    let snapshot = ready(wizer.snapshot_component(&cx, &mut state)).map_err(fail)?;
+    if let Some(e) = state.failed {
+        return Err(fail(e));
+    }
+    snapshot.map_err(fail)
+}
+
+/// The initialiser export has another type than `func()`.
+#[derive(Debug)]
+struct NotAnInitializer(String);
+
+impl core::fmt::Display for NotAnInitializer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotAnInitializer {}
+
+/// Polls a future that never waits (every call below is synchronous) to its output.
+fn ready<F: Future>(f: F) -> Result<F::Output, wasmtime::Error> {
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => Ok(v),
+        Poll::Pending => Err(wasmtime::Error::msg(
+            "the snapshot waited, which a synchronous store never does",
+        )),
+    }
+}
+
+/// The initialised instance, read through the accessors Wizer's instrumentation exports.
+/// Wizer's interface has no error path, so a failed read is kept in `failed` and reported
+/// once the snapshot returns (its value then is never used).
+struct Snapshotted<'a> {
+    store: &'a mut Store<InitState>,
+    instance: Instance,
+    failed: Option<wasmtime::Error>,
+}
+
+impl Snapshotted<'_> {
+    fn call<R: wasmtime::component::Lift + 'static, O>(
+        &mut self,
+        instance: &str,
+        func: &str,
+        fallback: O,
+        read: impl FnOnce(&Store<InitState>, R) -> O,
+    ) -> O {
+        if self.failed.is_some() {
+            return fallback;
+        }
+        let got = (|| {
+            let (_, inst) = self
+                .instance
+                .get_export(&mut *self.store, None, instance)
+                .ok_or_else(|| wasmtime::Error::msg(format!("no export {instance}")))?;
+            let (_, f) = self
+                .instance
+                .get_export(&mut *self.store, Some(&inst), func)
+                .ok_or_else(|| wasmtime::Error::msg(format!("no export {instance}#{func}")))?;
+            let f = self
+                .instance
+                .get_typed_func::<(), (R,)>(&mut *self.store, f)?;
+            Ok::<R, wasmtime::Error>(f.call(&mut *self.store, ())?.0)
+        })();
+        match got {
+            Ok(r) => read(self.store, r),
+            Err(e) => {
+                self.failed = Some(e);
+                fallback
+            }
+        }
+    }
+}
+
+impl ComponentInstanceState for Snapshotted<'_> {
+    fn call_func_ret_list_u8(
+        &mut self,
+        instance: &str,
+        func: &str,
+        contents: impl FnOnce(&[u8]) + Send,
+    ) -> impl Future<Output = ()> + Send {
+        let mut contents = Some(contents);
+        self.call(instance, func, (), |store, list: WasmList<u8>| {
+            if let Some(c) = contents.take() {
+                c(list.as_le_slice(store));
+            }
+        });
+        if let Some(c) = contents.take() {
+            // A failed read: Wizer still expects the callback; it gets nothing.
+            c(&[]);
+        }
+        async {}
+    }
+
+    fn call_func_ret_s32(
+        &mut self,
+        instance: &str,
+        func: &str,
+    ) -> impl Future<Output = i32> + Send {
+        let v = self.call(instance, func, 0, |_, r: i32| r);
+        async move { v }
+    }
+
+    fn call_func_ret_s64(
+        &mut self,
+        instance: &str,
+        func: &str,
+    ) -> impl Future<Output = i64> + Send {
+        let v = self.call(instance, func, 0, |_, r: i64| r);
+        async move { v }
+    }
+
+    fn call_func_ret_f32(
+        &mut self,
+        instance: &str,
+        func: &str,
+    ) -> impl Future<Output = u32> + Send {
+        let v = self.call(instance, func, 0, |_, r: f32| r.to_bits());
+        async move { v }
+    }
+
+    fn call_func_ret_f64(
+        &mut self,
+        instance: &str,
+        func: &str,
+    ) -> impl Future<Output = u64> + Send {
+        let v = self.call(instance, func, 0, |_, r: f64| r.to_bits());
+        async move { v }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HostConfig, PluginHost};
+
+    fn host() -> PluginHost {
+        PluginHost::new(HostConfig {
+            deadline: std::time::Duration::from_millis(20),
+            memory_bytes: 2 << 20,
+            ..HostConfig::default()
+        })
+        .unwrap()
+    }
+
+    /// A component whose initialiser runs `init` (a core function body) in a module with
+    /// one page of memory, and which exports `get`: the i32 at address 0.
+    fn component(init: &str, imports: &str) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(component
+                {imports}
+                (core module $m
+                    {core_imports}
+                    (memory (export "memory") 1)
+                    (global $g (mut i32) (i32.const 0))
+                    (func (export "init") {init})
+                    (func (export "get") (result i32) (i32.add (i32.load (i32.const 0)) (global.get $g))))
+                {instantiate}
+                (func (export "wizer-initialize") (canon lift (core func $i "init")))
+                (func (export "get") (result s32) (canon lift (core func $i "get"))))"#,
+            core_imports = if imports.is_empty() { "" } else { r#"(import "host" "f" (func))"# },
+            instantiate = if imports.is_empty() {
+                "(core instance $i (instantiate $m))".to_owned()
+            } else {
+                r#"(core func $f (canon lower (func $host)))
+                   (core instance $h (export "f" (func $f)))
+                   (core instance $i (instantiate $m (with "host" (instance $h))))"#
+                    .to_owned()
+            },
+        ))
+        .unwrap()
+    }
+
+    fn get(host: &PluginHost, image: &[u8]) -> i32 {
+        let shared = &host.shared;
+        let component = Component::new(&shared.engine, image).unwrap();
+        assert!(has_initializer(&component));
+        let linker: Linker<()> = Linker::new(&shared.engine);
+        let mut store = Store::new(&shared.engine, ());
+        store.set_epoch_deadline(shared.ticks);
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let f = instance
+            .get_typed_func::<(), (i32,)>(&mut store, "get")
+            .unwrap();
+        f.call(&mut store, ()).unwrap().0
+    }
+
+    #[test]
+    fn the_image_starts_with_what_the_initialiser_left() {
+        let host = host();
+        let bytes = component(
+            "(i32.store (i32.const 0) (i32.const 40)) (global.set $g (i32.const 2))",
+            "",
+        );
+        // Run as shipped, nothing has run the initialiser.
+        assert_eq!(get(&host, &bytes), 0);
+        let image = preinitialize(&host.shared, "t", &bytes, false).unwrap();
+        assert_eq!(get(&host, &image), 42);
+    }
+
+    #[test]
+    fn a_hostile_initialiser_fails_the_load_with_the_sandbox_codes() {
+        let host = host();
+        let code = |init: &str, imports: &str| {
+            preinitialize(&host.shared, "t", &component(init, imports), false)
+                .unwrap_err()
+                .code
+        };
+        // Runs forever: stopped at the deadline, as a request would be.
+        assert_eq!(code("(loop $l (br $l))", ""), error::TIMEOUT);
+        // Grows past the 2 MiB bound.
+        assert_eq!(
+            code("(drop (memory.grow (i32.const 64)))", ""),
+            error::MEMORY
+        );
+        assert_eq!(code("unreachable", ""), error::TRAP);
+        // Calls a host import: there is nothing to serve before a request, so it traps.
+        assert_eq!(
+            code("(call 0)", r#"(import "host" (func $host))"#),
+            error::TRAP
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_component_is_refused_not_panicked_on() {
+        let host = host();
+        // The empty component exports no initialiser.
+        for bytes in [&b"\0asm\x0d\0\x01\0"[..], b"garbage", &[]] {
+            let e = preinitialize(&host.shared, "t", bytes, false).unwrap_err();
+            assert_eq!(e.code, error::INVALID, "{e}");
+        }
+        // An initialiser that takes an argument is not one.
+        let bytes = wat::parse_str(
+            r#"(component
+                (core module $m (func (export "init") (param i32)))
+                (core instance $i (instantiate $m))
+                (func (export "wizer-initialize") (param "x" s32) (canon lift (core func $i "init"))))"#,
+        )
+        .unwrap();
+        let e = preinitialize(&host.shared, "t", &bytes, false).unwrap_err();
+        assert_eq!(e.code, error::INVALID, "{e}");
+    }
+}
