@@ -215,6 +215,32 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // As `crmguard serve` and `crmguard run` decide: the plugin through core's pipeline, the
+    // values rendered by the host's native core with the tenant's keyring.
+    for (name, req) in [
+        (
+            "reference pre-initialised, rendered natively as serve does: 4 sealed fields opened",
+            &opening,
+        ),
+        (
+            "reference pre-initialised, rendered natively as serve does: nothing sealed",
+            &plain,
+        ),
+    ] {
+        let (p50, p99) = percentiles(|| {
+            let mut decider = crmguard_runtime::PluginDecider::new(&host, &reference, &crypto);
+            black_box(crmguard_core::request::decide_bound(
+                req,
+                &mut decider,
+                &mut crmguard_core::request::KeyringSealer::new(&native_keyring, SystemEntropy),
+            ));
+        });
+        println!(
+            "{name}: p50 {p50:?}, p99 {p99:?}, {:.0} decisions/s/core at p50",
+            1.0 / p50.as_secs_f64()
+        );
+    }
+
     for (name, plugin, req) in [
         (
             "reference pre-initialised, admin: 4 sealed fields opened",
