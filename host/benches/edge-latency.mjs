@@ -84,9 +84,16 @@ const settings = {
   server_timing: 'true',
 };
 writeFileSync(join(dir, 'edge.json'), JSON.stringify(settings));
-const gw = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--edge', component, '--edge-config', join(dir, 'edge.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const line = await new Promise((ok) => createInterface({ input: gw.stdout }).once('line', ok));
-const gateway = line.replace('crmguard serve: edge component listening on http://', '').trim();
+// Two gateways on the same settings: the component pre-initialised at load (the default), and
+// as shipped (`--edge-no-preinit`: every request's instance reads and parses the settings).
+async function startGateway(extra) {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--edge', component, '--edge-config', join(dir, 'edge.json'), ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = await new Promise((ok) => createInterface({ input: child.stdout }).once('line', ok));
+  return { child, addr: line.replace('crmguard serve: edge component listening on http://', '').trim() };
+}
+const gw = await startGateway([]);
+const gateway = gw.addr;
+const shipped = await startGateway(['--edge-no-preinit']);
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 function call(addr, method, path, headers, body) {
@@ -136,12 +143,15 @@ const results = [];
 // the gateway (verified, decided, opened and masked, audited).
 results.push(await measure('GET  origin directly', () => call(origin.addr, 'GET', '/api/acme/contacts/0042', {})));
 results.push(await measure('GET  through the gateway', () => call(gateway, 'GET', '/api/acme/contacts/0042', { authorization: `Bearer ${reader}` })));
+results.push(await measure('GET  through the gateway as shipped (no pre-init)', () => call(shipped.addr, 'GET', '/api/acme/contacts/0042', { authorization: `Bearer ${reader}` })));
 // Writes: the plain record directly, and through the gateway (sealed before the origin).
 results.push(await measure('POST origin directly', () => call(origin.addr, 'POST', '/api/acme/contacts', writeHeaders(writer), json)));
 rows.set('0042', sealedRow);
 results.push(await measure('POST through the gateway', () => call(gateway, 'POST', '/api/acme/contacts', writeHeaders(writer), json)));
+results.push(await measure('POST through the gateway as shipped (no pre-init)', () => call(shipped.addr, 'POST', '/api/acme/contacts', writeHeaders(writer), json)));
 
-gw.kill('SIGTERM');
+gw.child.kill('SIGTERM');
+shipped.child.kill('SIGTERM');
 origin.server.close();
 collector.server.close();
 agent.destroy();
@@ -153,4 +163,5 @@ console.log('| path | p50 µs | p99 µs | Server-Timing p50 µs |');
 console.log('|---|---:|---:|---|');
 for (const r of results) console.log(`| ${r.label} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.split} |`);
 const added = (a, b) => `p50 +${(b.p50 - a.p50).toFixed(0)} µs, p99 +${(b.p99 - a.p99).toFixed(0)} µs`;
-console.log(`added by the gateway: read ${added(results[0], results[1])}; write ${added(results[2], results[3])}`);
+console.log(`added by the gateway: read ${added(results[0], results[1])}; write ${added(results[3], results[4])}`);
+console.log(`added as shipped (no pre-init): read ${added(results[0], results[2])}; write ${added(results[3], results[5])}`);

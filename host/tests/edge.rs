@@ -255,6 +255,13 @@ fn start(settings: &Value, dir: tempfile::TempDir) -> Gateway {
         .strip_prefix("crmguard serve: edge component listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
+    // Every answer below comes from the pre-initialised image (the suite's run under
+    // wasmtime serve covers the component as shipped).
+    let logged = std::fs::read_to_string(dir.path().join("edge.log")).unwrap();
+    assert!(
+        logged.contains("edge component pre-initialised"),
+        "{logged}"
+    );
     Gateway {
         child,
         addr,

@@ -46,7 +46,7 @@ struct Edge;
 impl wasip2::exports::http::incoming_handler::Guest for Edge {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let started = monotonic_us();
-        let settings = load_settings();
+        let settings = settings();
         let loaded = monotonic_us();
         let max = settings
             .as_ref()
@@ -96,6 +96,29 @@ fn monotonic_us() -> u64 {
 }
 
 wasip2::http::proxy::export!(Edge);
+
+/// The root export a host may run once before serving (crmguard serve --edge does, and
+/// snapshots the result: docs/EDGE.md): the settings are then read and parsed once, not in
+/// every request's fresh instance. Hosts that never call it (wasmtime serve, Spin) get the
+/// same answers, reading the settings per instance.
+impl Guest for Edge {
+    fn wizer_initialize() {
+        let _ = settings();
+    }
+}
+
+export!(Edge);
+
+std::thread_local! {
+    /// The settings of this instance image (wasm32-wasip2 has one thread).
+    static SETTINGS: &'static Result<settings::Settings, settings::SettingsError> =
+        Box::leak(Box::new(load_settings()));
+}
+
+/// The settings, read from the configuration store on first use in this instance image.
+fn settings() -> &'static Result<settings::Settings, settings::SettingsError> {
+    SETTINGS.with(|s| *s)
+}
 
 fn load_settings() -> Result<settings::Settings, settings::SettingsError> {
     let pairs: BTreeMap<String, String> = config::get_all()

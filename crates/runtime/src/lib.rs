@@ -65,7 +65,7 @@ mod error;
 mod host;
 mod imports;
 mod manifest;
-mod preinit;
+pub mod preinit;
 mod request;
 mod sandbox;
 mod scope;

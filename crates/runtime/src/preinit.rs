@@ -25,7 +25,7 @@ use super::sandbox::{self, Limits, SandboxClock, Sandboxed};
 use super::shared::{Shared, classify, engine_error};
 
 /// The export a plugin names its initialiser with (Wizer's default).
-pub(crate) const INIT_EXPORT: &str = "wizer-initialize";
+pub const INIT_EXPORT: &str = "wizer-initialize";
 
 /// The store of an initialiser run: the sandbox, and nothing else.
 struct InitState {
@@ -51,7 +51,7 @@ impl Sandboxed for InitState {
 }
 
 /// Whether `component` exports the initialiser, as a root function.
-pub(crate) fn has_initializer(component: &Component) -> bool {
+pub fn has_initializer(component: &Component) -> bool {
     matches!(
         component.get_export(None, INIT_EXPORT),
         Some((ComponentItem::ComponentFunc(_), _))
@@ -91,13 +91,8 @@ fn snapshot(
             format!("{name}: pre-initialisation failed: {e}"),
         )
     };
-    let mut wizer = Wizer::new();
-    // Kept: the component lifts it from the core instance, so removing it from the core module
-    // alone would leave the component invalid. Only the host calls exports, and it never calls
-    // this one again; a plugin re-running its own initialiser changes nothing but itself.
-    wizer.keep_init_func(true);
-    let (cx, instrumented) = wizer.instrument_component(bytes).map_err(fail)?;
-    let component = Component::new(&shared.engine, &instrumented).map_err(fail)?;
+    let instrumented = Instrumented::new(bytes).map_err(fail)?;
+    let component = Component::new(&shared.engine, instrumented.bytes()).map_err(fail)?;
     if !has_initializer(&component) {
         return Err(PluginError::new(
             error::INVALID,
@@ -147,16 +142,76 @@ fn snapshot(
     };
     // Reading the state back runs the instrumented accessors: a fresh deadline for them.
     store.set_epoch_deadline(shared.ticks);
-    let mut state = Snapshotted {
-        store: &mut store,
-        instance,
-        failed: None,
-    };
-    let snapshot = ready(wizer.snapshot_component(&cx, &mut state)).map_err(fail)?;
-    if let Some(e) = state.failed {
-        return Err(fail(e));
+    instrumented.snapshot(&mut store, instance).map_err(fail)
+}
+
+/// A component instrumented for a snapshot: instantiate [`Instrumented::bytes`] (compiled
+/// by the caller's engine, linked by its linker), run its `wizer-initialize`, then take the
+/// snapshot of that instance. For hosts that run components synchronously
+/// ([`Instrumented::snapshot`]) or on an async store ([`Instrumented::snapshot_async`],
+/// e.g. `crmguard serve --edge`).
+pub struct Instrumented<'a> {
+    wizer: Wizer,
+    cx: wasmtime_wizer::ComponentContext<'a>,
+    bytes: Vec<u8>,
+}
+
+impl<'a> Instrumented<'a> {
+    /// Instruments `component` (the bytes as shipped).
+    pub fn new(component: &'a [u8]) -> wasmtime::Result<Self> {
+        let mut wizer = Wizer::new();
+        // Kept: the component lifts it from the core instance, so removing it from the core
+        // module alone would leave the component invalid. Only the host calls exports, and it
+        // never calls this one again; a component re-running its own initialiser changes
+        // nothing but itself.
+        wizer.keep_init_func(true);
+        let (cx, bytes) = wizer.instrument_component(component)?;
+        Ok(Self { wizer, cx, bytes })
     }
-    snapshot.map_err(fail)
+
+    /// The instrumented component, to compile and instantiate.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The snapshot of `instance` (of [`Self::bytes`], initialised) as a component, read with
+    /// synchronous calls.
+    pub fn snapshot<T: Send>(
+        &self,
+        store: &mut Store<T>,
+        instance: Instance,
+    ) -> wasmtime::Result<Vec<u8>> {
+        let mut state = Snapshotted {
+            store,
+            instance,
+            asynchronous: false,
+            failed: None,
+        };
+        let image = ready(self.wizer.snapshot_component(&self.cx, &mut state))?;
+        match state.failed {
+            Some(e) => Err(e),
+            None => image,
+        }
+    }
+
+    /// [`Self::snapshot`] on a store whose components must be called with `call_async`.
+    pub async fn snapshot_async<T: Send>(
+        &self,
+        store: &mut Store<T>,
+        instance: Instance,
+    ) -> wasmtime::Result<Vec<u8>> {
+        let mut state = Snapshotted {
+            store,
+            instance,
+            asynchronous: true,
+            failed: None,
+        };
+        let image = self.wizer.snapshot_component(&self.cx, &mut state).await;
+        match state.failed {
+            Some(e) => Err(e),
+            None => image,
+        }
+    }
 }
 
 /// The initialiser export has another type than `func()`.
@@ -185,24 +240,23 @@ fn ready<F: Future>(f: F) -> Result<F::Output, wasmtime::Error> {
 /// The initialised instance, read through the accessors Wizer's instrumentation exports.
 /// Wizer's interface has no error path, so a failed read is kept in `failed` and reported
 /// once the snapshot returns (its value then is never used).
-struct Snapshotted<'a> {
-    store: &'a mut Store<InitState>,
+struct Snapshotted<'a, T: 'static> {
+    store: &'a mut Store<T>,
     instance: Instance,
+    asynchronous: bool,
     failed: Option<wasmtime::Error>,
 }
 
-impl Snapshotted<'_> {
-    fn call<R: wasmtime::component::Lift + 'static, O>(
+impl<T: Send> Snapshotted<'_, T> {
+    async fn call<R: wasmtime::component::Lift + Send + Sync + 'static>(
         &mut self,
         instance: &str,
         func: &str,
-        fallback: O,
-        read: impl FnOnce(&Store<InitState>, R) -> O,
-    ) -> O {
+    ) -> Option<R> {
         if self.failed.is_some() {
-            return fallback;
+            return None;
         }
-        let got = (|| {
+        let f = (|| {
             let (_, inst) = self
                 .instance
                 .get_export(&mut *self.store, None, instance)
@@ -211,75 +265,56 @@ impl Snapshotted<'_> {
                 .instance
                 .get_export(&mut *self.store, Some(&inst), func)
                 .ok_or_else(|| wasmtime::Error::msg(format!("no export {instance}#{func}")))?;
-            let f = self
-                .instance
-                .get_typed_func::<(), (R,)>(&mut *self.store, f)?;
-            Ok::<R, wasmtime::Error>(f.call(&mut *self.store, ())?.0)
+            self.instance
+                .get_typed_func::<(), (R,)>(&mut *self.store, f)
         })();
+        let got = match f {
+            Err(e) => Err(e),
+            Ok(f) if self.asynchronous => f.call_async(&mut *self.store, ()).await,
+            Ok(f) => f.call(&mut *self.store, ()),
+        };
         match got {
-            Ok(r) => read(self.store, r),
+            Ok((r,)) => Some(r),
             Err(e) => {
                 self.failed = Some(e);
-                fallback
+                None
             }
         }
     }
 }
 
-impl ComponentInstanceState for Snapshotted<'_> {
-    fn call_func_ret_list_u8(
+impl<T: Send> ComponentInstanceState for Snapshotted<'_, T> {
+    async fn call_func_ret_list_u8(
         &mut self,
         instance: &str,
         func: &str,
         contents: impl FnOnce(&[u8]) + Send,
-    ) -> impl Future<Output = ()> + Send {
-        let mut contents = Some(contents);
-        self.call(instance, func, (), |store, list: WasmList<u8>| {
-            if let Some(c) = contents.take() {
-                c(list.as_le_slice(store));
-            }
-        });
-        if let Some(c) = contents.take() {
+    ) {
+        match self.call::<WasmList<u8>>(instance, func).await {
+            Some(list) => contents(list.as_le_slice(&*self.store)),
             // A failed read: Wizer still expects the callback; it gets nothing.
-            c(&[]);
+            None => contents(&[]),
         }
-        async {}
     }
 
-    fn call_func_ret_s32(
-        &mut self,
-        instance: &str,
-        func: &str,
-    ) -> impl Future<Output = i32> + Send {
-        let v = self.call(instance, func, 0, |_, r: i32| r);
-        async move { v }
+    async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {
+        self.call::<i32>(instance, func).await.unwrap_or(0)
     }
 
-    fn call_func_ret_s64(
-        &mut self,
-        instance: &str,
-        func: &str,
-    ) -> impl Future<Output = i64> + Send {
-        let v = self.call(instance, func, 0, |_, r: i64| r);
-        async move { v }
+    async fn call_func_ret_s64(&mut self, instance: &str, func: &str) -> i64 {
+        self.call::<i64>(instance, func).await.unwrap_or(0)
     }
 
-    fn call_func_ret_f32(
-        &mut self,
-        instance: &str,
-        func: &str,
-    ) -> impl Future<Output = u32> + Send {
-        let v = self.call(instance, func, 0, |_, r: f32| r.to_bits());
-        async move { v }
+    async fn call_func_ret_f32(&mut self, instance: &str, func: &str) -> u32 {
+        self.call::<f32>(instance, func)
+            .await
+            .map_or(0, f32::to_bits)
     }
 
-    fn call_func_ret_f64(
-        &mut self,
-        instance: &str,
-        func: &str,
-    ) -> impl Future<Output = u64> + Send {
-        let v = self.call(instance, func, 0, |_, r: f64| r.to_bits());
-        async move { v }
+    async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
+        self.call::<f64>(instance, func)
+            .await
+            .map_or(0, f64::to_bits)
     }
 }
 

@@ -184,6 +184,9 @@ impl WasiHttpHooks for OutgoingAllowList {
 /// The component, pre-instantiated, and what each request's store gets.
 pub(crate) struct EdgeHost {
     pre: ProxyPre<EdgeState>,
+    /// Requests instantiate the component's pre-initialised image (it exports
+    /// `wizer-initialize`): its settings were read and parsed once, at load.
+    pub(crate) preinitialized: bool,
     config: Arc<WasiConfigVariables>,
     authorities: Arc<BTreeSet<String>>,
     client: Pooled,
@@ -226,6 +229,7 @@ impl EdgeHost {
         settings: BTreeMap<String, String>,
         deadline: Duration,
         slots: u32,
+        preinit: bool,
     ) -> Result<Self, Failure> {
         let wasm = |e: wasmtime::Error| serve_error(format!("{}: {e:#}", component.display()));
         // Pooled instances with copy-on-write memory images: a fresh instance per request
@@ -257,7 +261,6 @@ impl EdgeHost {
             WasiConfig::from(&*s.config)
         })
         .map_err(wasm)?;
-        let pre = ProxyPre::new(linker.instantiate_pre(&compiled).map_err(wasm)?).map_err(wasm)?;
         let mut authorities = BTreeSet::new();
         for key in ["origin_url", "audit_url"] {
             if let Some(a) = settings
@@ -269,7 +272,8 @@ impl EdgeHost {
                 authorities.insert(a);
             }
         }
-        // The epoch clock of running wasm: a trap once a request's deadline has passed.
+        // The epoch clock of running wasm: a trap once a request's deadline has passed (and
+        // the initialiser's, below).
         let ticker = engine.weak();
         std::thread::spawn(move || {
             while let Some(engine) = ticker.upgrade() {
@@ -278,9 +282,19 @@ impl EdgeHost {
                 std::thread::sleep(EPOCH_TICK);
             }
         });
+        let config = Arc::new(WasiConfigVariables::from_iter(settings));
+        let preinitialized = preinit && crmguard_runtime::preinit::has_initializer(&compiled);
+        let compiled = if preinitialized {
+            preinitialize(&engine, &linker, &bytes, &config, deadline)
+                .map_err(|e| serve_error(format!("{}: {e}", component.display())))?
+        } else {
+            compiled
+        };
+        let pre = ProxyPre::new(linker.instantiate_pre(&compiled).map_err(wasm)?).map_err(wasm)?;
         Ok(Self {
             pre,
-            config: Arc::new(WasiConfigVariables::from_iter(settings)),
+            preinitialized,
+            config,
             authorities: Arc::new(authorities),
             client: pooled_client()?,
             deadline,
@@ -288,28 +302,15 @@ impl EdgeHost {
     }
 
     fn store(&self) -> Store<EdgeState> {
-        let mut store = Store::new(
+        edge_store(
             self.pre.engine(),
-            EdgeState {
-                table: ResourceTable::new(),
-                wasi: WasiCtx::builder().build(),
-                http: WasiHttpCtx::new(),
-                hooks: OutgoingAllowList {
-                    authorities: self.authorities.clone(),
-                    client: Some(self.client.clone()),
-                },
-                config: self.config.clone(),
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(MAX_MEMORY_BYTES)
-                    .instances(64)
-                    .build(),
+            OutgoingAllowList {
+                authorities: self.authorities.clone(),
+                client: Some(self.client.clone()),
             },
-        );
-        store.limiter(|s| &mut s.limits);
-        let ticks = (self.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
-        store
+            &self.config,
+            self.deadline,
+        )
     }
 
     /// One request through a fresh instance.
@@ -355,6 +356,71 @@ impl EdgeHost {
     }
 }
 
+/// A store of the edge component: WASI with nothing granted, `hooks` for outgoing HTTP, the
+/// settings as wasi:config, the memory bound and `deadline` of running wasm.
+fn edge_store(
+    engine: &Engine,
+    hooks: OutgoingAllowList,
+    config: &Arc<WasiConfigVariables>,
+    deadline: Duration,
+) -> Store<EdgeState> {
+    let mut store = Store::new(
+        engine,
+        EdgeState {
+            table: ResourceTable::new(),
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            hooks,
+            config: config.clone(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_MEMORY_BYTES)
+                .instances(64)
+                .build(),
+        },
+    );
+    store.limiter(|s| &mut s.limits);
+    let ticks = (deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
+    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+    store.epoch_deadline_trap();
+    store
+}
+
+/// Runs the component's `wizer-initialize` once, with the settings as wasi:config and no
+/// outgoing HTTP, within the request deadline and memory bound, and compiles the snapshot
+/// (crmguard_runtime::preinit). The image holds the parsed settings, keys included: it lives
+/// in this process's memory only and is never written anywhere.
+fn preinitialize(
+    engine: &Engine,
+    linker: &Linker<EdgeState>,
+    bytes: &[u8],
+    config: &Arc<WasiConfigVariables>,
+    deadline: Duration,
+) -> Result<Component, String> {
+    let run = || -> wasmtime::Result<Component> {
+        let instrumented = crmguard_runtime::preinit::Instrumented::new(bytes)?;
+        let component = Component::new(engine, instrumented.bytes())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let image = runtime.block_on(async {
+            let no_outgoing = OutgoingAllowList {
+                authorities: Arc::new(BTreeSet::new()),
+                client: None,
+            };
+            let mut store = edge_store(engine, no_outgoing, config, deadline);
+            let instance = linker.instantiate_async(&mut store, &component).await?;
+            let init = instance
+                .get_typed_func::<(), ()>(&mut store, crmguard_runtime::preinit::INIT_EXPORT)?;
+            init.call_async(&mut store, ()).await?;
+            instrumented.snapshot_async(&mut store, instance).await
+        })?;
+        Component::new(engine, &image)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .map_err(|_| "pre-initialisation failed (the snapshot step panicked)".to_owned())?
+        .map_err(|e| format!("pre-initialisation failed: {e:#}"))
+}
+
 async fn handle(State(host): State<Arc<EdgeHost>>, request: axum::extract::Request) -> Response {
     match tokio::time::timeout(host.deadline, host.call(request)).await {
         Ok(Ok(response)) => response,
@@ -376,7 +442,12 @@ async fn handle(State(host): State<Arc<EdgeHost>>, request: axum::extract::Reque
 }
 
 /// `crmguard serve --edge COMPONENT --edge-config FILE`.
-pub(crate) fn run(component: &Path, settings: &Option<PathBuf>, listen: &str) -> CmdResult {
+pub(crate) fn run(
+    component: &Path,
+    settings: &Option<PathBuf>,
+    listen: &str,
+    preinit: bool,
+) -> CmdResult {
     let settings = match settings {
         Some(path) => read_settings(path)?,
         None => BTreeMap::new(),
@@ -390,6 +461,7 @@ pub(crate) fn run(component: &Path, settings: &Option<PathBuf>, listen: &str) ->
         settings,
         Duration::from_millis(limits.request_timeout_ms.max(1)),
         u32::try_from(limits.max_connections.clamp(1, 1024)).unwrap_or(1024),
+        preinit,
     )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -402,6 +474,11 @@ pub(crate) fn run(component: &Path, settings: &Option<PathBuf>, listen: &str) ->
         let bound = listener
             .local_addr()
             .map_err(|e| Failure::io("the bound address", e))?;
+        if host.preinitialized {
+            eprintln!(
+                "crmguard serve: edge component pre-initialised (settings read once, at load)"
+            );
+        }
         println!("crmguard serve: edge component listening on http://{bound}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();

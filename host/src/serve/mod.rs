@@ -73,6 +73,10 @@ pub(crate) struct ServeOpts {
     /// The component's settings (wasi:config/store): a JSON object of keys (docs/EDGE.md).
     #[arg(long, value_name = "FILE", requires = "edge")]
     edge_config: Option<PathBuf>,
+    /// Run the edge component as shipped: do not run its `wizer-initialize` at load and
+    /// snapshot it (so every request reads and parses the settings), e.g. to compare.
+    #[arg(long, requires = "edge")]
+    edge_no_preinit: bool,
 }
 
 /// Who decides an object's requests.
@@ -445,7 +449,7 @@ fn getrandom_fill(buf: &mut [u8]) -> Result<(), Failure> {
 pub(crate) fn run(opts: ServeOpts) -> CmdResult {
     if let Some(component) = &opts.edge {
         let listen = opts.listen.as_deref().unwrap_or("127.0.0.1:8080");
-        return edge::run(component, &opts.edge_config, listen);
+        return edge::run(component, &opts.edge_config, listen, !opts.edge_no_preinit);
     }
     let (service, cfg, audit_thread) = opts.load()?;
     let listen = opts
