@@ -67,7 +67,7 @@ stop
 
 printf '[objects.contact]\nplugin = "reference"\n' >> "$dir/crmguard.toml"
 start
-echo "== POST /v1/decide, the reference plugin (a fresh sandboxed instance per request, the crypto component opening the fields)"
+echo "== POST /v1/decide, the reference plugin (a fresh sandboxed instance of its pre-initialised image per request; the host's core opens the fields it shows)"
 wrk -t2 -c16 -d10s --latency -s "$dir/decide.lua" "http://$addr/v1/decide"
 stop
 "$bin" audit verify --log "$dir/audit/decisions.jsonl" --public-key "$dir/audit/signing.pub"
