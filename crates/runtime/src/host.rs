@@ -24,6 +24,9 @@ use super::scope::Scope;
 use super::services::{AuditComponent, PureState, Services, TokensComponent};
 use super::shared::{HostConfig, Shared, Ticker, classify, engine_error};
 
+/// Linear memory per slot reset in place (dirty pages only) when an instance is freed.
+const RESIDENT_BYTES: usize = 2 << 20;
+
 /// The plugin host. Cheap to share across threads; `decide` takes `&self`.
 pub struct PluginHost {
     pub(crate) shared: Arc<Shared>,
@@ -58,27 +61,44 @@ impl PluginHost {
     /// A host with `config`'s bounds.
     pub fn new(config: HostConfig) -> Result<Self, PluginError> {
         let slots = config.max_concurrent.max(1);
-        let mut pool = PoolingAllocationConfig::new();
-        // Each request holds a plugin instance and at most one each of the crypto, tokens
-        // and audit components.
-        pool.total_component_instances(slots * 4)
-            .max_core_instances_per_component(16)
-            .total_core_instances(slots * 4 * 16)
-            .max_memories_per_component(4)
-            .total_memories(slots * 4 * 2)
-            .max_tables_per_component(16)
-            .total_tables(slots * 4 * 16)
-            .max_memory_size(config.memory_bytes)
-            .table_elements(config.table_elements);
-        let mut c = Config::new();
-        c.epoch_interruption(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-            .max_wasm_stack(512 << 10)
-            // Reserve only what a memory may use: bounds checks are explicit, and the pool
-            // costs megabytes of address space per slot rather than gigabytes.
-            .memory_reservation(config.memory_bytes as u64)
-            .memory_guard_size(64 << 10);
-        let engine = Engine::new(&c).map_err(engine_error)?;
+        // With `reset_dirty_pages`, a freed slot's memory goes back to its image by rewriting
+        // only the pages the instance dirtied (Linux's PAGEMAP_SCAN, kernel 6.7+), instead of
+        // `madvise` dropping them all and every next instance faulting them in again: about
+        // half of a decision's time (docs/BENCHMARKS.md). The reset restores the image either
+        // way, so nothing of one request is left for the next.
+        let engine_for = |reset_dirty_pages: bool| {
+            let mut pool = PoolingAllocationConfig::new();
+            // Each request holds a plugin instance and at most one each of the crypto, tokens
+            // and audit components.
+            pool.total_component_instances(slots * 4)
+                .max_core_instances_per_component(16)
+                .total_core_instances(slots * 4 * 16)
+                .max_memories_per_component(4)
+                .total_memories(slots * 4 * 2)
+                .max_tables_per_component(16)
+                .total_tables(slots * 4 * 16)
+                .max_memory_size(config.memory_bytes)
+                .table_elements(config.table_elements);
+            if reset_dirty_pages {
+                pool.pagemap_scan(wasmtime::Enabled::Yes)
+                    .linear_memory_keep_resident(RESIDENT_BYTES.min(config.memory_bytes))
+                    .table_keep_resident(64 << 10);
+            }
+            let mut c = Config::new();
+            c.epoch_interruption(true)
+                .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+                .max_wasm_stack(512 << 10)
+                // Reserve only what a memory may use: bounds checks are explicit, and the pool
+                // costs megabytes of address space per slot rather than gigabytes.
+                .memory_reservation(config.memory_bytes as u64)
+                .memory_guard_size(64 << 10);
+            Engine::new(&c)
+        };
+        // Without PAGEMAP_SCAN, keeping memory resident would `memset` all of it per request,
+        // which costs more than the page faults it saves: then the plain pool.
+        let engine = engine_for(true)
+            .or_else(|_| engine_for(false))
+            .map_err(engine_error)?;
 
         let mut plugin_linker = Linker::new(&engine);
         sandbox::add_wasi_to_linker(&mut plugin_linker).map_err(engine_error)?;

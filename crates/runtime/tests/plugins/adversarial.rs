@@ -177,6 +177,19 @@ fn sleeping_plugins_cannot_fill_the_pool() {
     assert_alive(f);
 }
 
+/// Every request starts from the component's image: statics, heap and memory size as
+/// shipped, whatever the last request on the same pool slot left (the pool resets dirty pages
+/// in place where the kernel allows, and drops them otherwise).
+#[test]
+fn nothing_a_request_leaves_in_memory_reaches_the_next() {
+    let f = fixture();
+    let first = denied_with(f, "remember", "ERR_REMEMBERED");
+    assert!(first.starts_with("seen=1 pages="), "{first}");
+    for _ in 0..20 {
+        assert_eq!(denied_with(f, "remember", "ERR_REMEMBERED"), first);
+    }
+}
+
 #[test]
 fn a_plugin_without_the_clocks_grant_reads_zero() {
     let reason = denied_with(fixture(), "clock", "ERR_CLOCK_READ");

@@ -115,6 +115,18 @@ impl Guest for Hostile {
                     "10 000 guesses indexed".to_owned(),
                 ))
             }
+            "remember" => {
+                // What a request could leave for the next one, if instances shared memory:
+                // a static counter, and the memory grown by a 4 MiB block left behind.
+                static SEEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let seen = SEEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                let pages = core::arch::wasm32::memory_size::<0>();
+                let left = Box::leak(vec![0xa5u8; 4 << 20].into_boxed_slice());
+                Err(error(
+                    "ERR_REMEMBERED",
+                    format!("seen={seen} pages={pages} left={}", black_box(left.len())),
+                ))
+            }
             "trap" => std::process::abort(),
             "panic" => panic!("the hostile plugin panics on purpose"),
             "garbage" => Ok(Decision {
