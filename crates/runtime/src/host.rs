@@ -24,9 +24,6 @@ use super::scope::Scope;
 use super::services::{AuditComponent, PureState, Services, TokensComponent};
 use super::shared::{HostConfig, Shared, Ticker, classify, engine_error};
 
-/// Linear memory per slot reset in place (dirty pages only) when an instance is freed.
-const RESIDENT_BYTES: usize = 2 << 20;
-
 /// The plugin host. Cheap to share across threads; `decide` takes `&self`.
 pub struct PluginHost {
     pub(crate) shared: Arc<Shared>,
@@ -80,9 +77,7 @@ impl PluginHost {
                 .max_memory_size(config.memory_bytes)
                 .table_elements(config.table_elements);
             if reset_dirty_pages {
-                pool.pagemap_scan(wasmtime::Enabled::Yes)
-                    .linear_memory_keep_resident(RESIDENT_BYTES.min(config.memory_bytes))
-                    .table_keep_resident(64 << 10);
+                preinit::reset_dirty_pages_in_place(&mut pool, config.memory_bytes);
             }
             let mut c = Config::new();
             c.epoch_interruption(true)

@@ -248,9 +248,7 @@ impl EdgeHost {
                 .total_tables(slots * 16)
                 .max_memory_size(MAX_MEMORY_BYTES);
             if reset_dirty_pages {
-                pool.pagemap_scan(wasmtime::Enabled::Yes)
-                    .linear_memory_keep_resident(2 << 20)
-                    .table_keep_resident(64 << 10);
+                crmguard_runtime::preinit::reset_dirty_pages_in_place(&mut pool, MAX_MEMORY_BYTES);
             }
             let mut config = wasmtime::Config::new();
             config
