@@ -23,6 +23,23 @@ impl Failure {
         Self::new("ERR_IO", format!("{what}: {e}"))
     }
 
+    /// A failed write to standard output. A reader that went away (`crmguard ... | head -1`,
+    /// `| grep -q`) is [`Failure::STDOUT_CLOSED`]: `main` ends quietly with status 0 on it,
+    /// as Unix filters do, instead of the panic `println!` gives.
+    pub(crate) fn stdout(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self::new(
+                Self::STDOUT_CLOSED,
+                "standard output was closed by its reader",
+            )
+        } else {
+            Self::io("stdout", e)
+        }
+    }
+
+    /// The code of [`Failure::stdout`] for a closed pipe.
+    pub(crate) const STDOUT_CLOSED: &'static str = "ERR_STDOUT_CLOSED";
+
     /// The same failure with `context: ` put before its message.
     pub(crate) fn with_context(mut self, context: &str) -> Self {
         self.message = format!("{context}: {}", self.message);
@@ -66,3 +83,22 @@ impl From<crmguard_store::StoreError> for Failure {
         Self::new(e.code, e.message)
     }
 }
+
+/// Writes one line to standard output, returning [`Failure::stdout`] instead of panicking
+/// when stdout is a closed pipe. The CLI's `outln!` is this.
+pub(crate) fn out_line(args: fmt::Arguments<'_>) -> CmdResult {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .map_err(Failure::stdout)
+}
+
+/// `println!` for the CLI: the same formatting, and a closed stdout is a [`Failure`] (`?`d),
+/// not a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::failure::out_line(format_args!($($arg)*))?
+    };
+}
+pub(crate) use outln;

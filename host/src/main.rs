@@ -115,6 +115,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`, `| grep -q`): it has what it wanted.
+        Err(failure) if failure.code == failure::Failure::STDOUT_CLOSED => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("{failure}");
             ExitCode::from(1)

@@ -575,3 +575,38 @@ fn rolled_back_or_substituted_keyring_files_are_refused() {
     assert!(env.path("fresh.state").exists());
     env.ok(&list, b"");
 }
+
+/// `crmguard ... | head -1` and `| grep -q`: a reader that stops early closes the pipe. The
+/// CLI then ends quietly with status 0, as Unix filters do; before, `println!` panicked
+/// ("failed printing to stdout: Broken pipe") and the walk-through's `grep -q` failed on it.
+#[test]
+fn a_closed_stdout_ends_quietly_not_with_a_panic() {
+    let env = Env::new();
+    let cases: [Vec<&str>; 2] = [
+        vec!["keys", "list", "--keyring", "keyring.json"], // println! lines
+        with_ctx("seal", &CTX),                            // a locked stdout writer
+    ];
+    for args in &cases {
+        // The pipe's reader is gone before the child starts, so its first write fails:
+        // deterministic, unlike racing a real `head`.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crmguard"))
+            .args(args)
+            .current_dir(env.dir.path())
+            .env("CRMGUARD_MASTER_KEY", MASTER)
+            .stdin(Stdio::piped())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(b"ada@example.com");
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !stderr.contains("panicked"),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+}

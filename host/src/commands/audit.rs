@@ -2,6 +2,7 @@
 //! and consistency. Only translation: the log is `crmguard_store::audit_log`, the rules are in
 //! crmguard-core.
 
+use crate::failure::outln;
 use clap::{Subcommand, ValueEnum};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -172,9 +173,12 @@ pub(crate) fn run(cmd: AuditCommand) -> CmdResult {
                 0 => "empty".to_owned(),
                 n => format!("head seq {} hash {}", n - 1, v.head_hash),
             };
-            println!(
+            outln!(
                 "ok: {} records, {} checkpoints, {} records after the last checkpoint, {head}, log id {}",
-                v.size, v.checkpoints, v.uncovered, v.log_id
+                v.size,
+                v.checkpoints,
+                v.uncovered,
+                v.log_id
             );
             Ok(())
         }
@@ -197,13 +201,19 @@ pub(crate) fn run(cmd: AuditCommand) -> CmdResult {
             let doc = parse_proof(&text)?;
             doc.verify(&keys)?;
             match doc {
-                ProofDocument::Inclusion(p) => println!(
+                ProofDocument::Inclusion(p) => outln!(
                     "ok: seq {} is in log {} at checkpoint size {} (root {})",
-                    p.record.seq, p.checkpoint.log_id, p.checkpoint.size, p.checkpoint.root_hash
+                    p.record.seq,
+                    p.checkpoint.log_id,
+                    p.checkpoint.size,
+                    p.checkpoint.root_hash
                 ),
-                ProofDocument::Consistency(p) => println!(
+                ProofDocument::Consistency(p) => outln!(
                     "ok: log {} at size {} is a prefix of size {} (root {})",
-                    p.new.log_id, p.old.size, p.new.size, p.new.root_hash
+                    p.new.log_id,
+                    p.old.size,
+                    p.new.size,
+                    p.new.root_hash
                 ),
             }
             Ok(())
@@ -357,12 +367,12 @@ fn append(log: &Path, key: AuditSigningKey, options: LogOptions, print_acks: boo
             // The loop condition just saw a front element.
             let (seq, hash) = unacked.pop_front().expect("front exists");
             if print_acks {
-                writeln!(out, "ack {seq} {hash}").map_err(|e| Failure::io("stdout", e))?;
+                writeln!(out, "ack {seq} {hash}").map_err(Failure::stdout)?;
                 wrote = true;
             }
         }
         if wrote {
-            out.flush().map_err(|e| Failure::io("stdout", e))?;
+            out.flush().map_err(Failure::stdout)?;
         }
         Ok(())
     };
@@ -415,12 +425,12 @@ fn append(log: &Path, key: AuditSigningKey, options: LogOptions, print_acks: boo
         return Err(f);
     }
     match cp {
-        Some(c) => println!(
+        Some(c) => outln!(
             "head: {size} records, seq {} hash {head}, root {}, log id {log_id}",
             size - 1,
             c.root_hash
         ),
-        None => println!("head: empty log, log id {log_id}"),
+        None => outln!("head: empty log, log id {log_id}"),
     }
     Ok(())
 }
@@ -457,7 +467,7 @@ fn prove(
         serde_json::to_string_pretty(&InclusionProof::build(&v, rec, last)?)
     };
     // Serialising plain structs cannot fail.
-    println!("{}", json.expect("proofs serialise"));
+    outln!("{}", json.expect("proofs serialise"));
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `crmguard authorize`: verify the request's token, evaluate the policy, and print the
 //! decision and the record as the caller may see it.
 
+use crate::failure::outln;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -76,7 +77,7 @@ pub(crate) fn run(opts: AuthorizeOpts) -> CmdResult {
         record,
     })
     .map_err(|e| Failure::new("ERR_IO", format!("serializing the decision: {e}")))?;
-    println!("{json}");
+    outln!("{json}");
     if decision.is_allowed() {
         Ok(())
     } else {

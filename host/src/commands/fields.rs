@@ -1,5 +1,6 @@
 //! `crmguard seal`, `open`, `blind-index`, `subject forget`: single values.
 
+use crate::failure::outln;
 use clap::{Args, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -65,7 +66,7 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> CmdResult {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|()| out.flush())
-        .map_err(|e| Failure::io("stdout", e))
+        .map_err(Failure::stdout)
 }
 
 pub(crate) fn seal(keyring: KeyringOpts, ctx: ContextOpts) -> CmdResult {
@@ -191,7 +192,7 @@ pub(crate) fn blind_index(args: BlindIndexArgs) -> CmdResult {
             )?
         }
     };
-    println!("{idx}");
+    outln!("{idx}");
     Ok(())
 }
 
@@ -221,13 +222,13 @@ pub(crate) fn subject(cmd: SubjectCommand) -> CmdResult {
             let reason = match loaded.keyring.forget_subject(&subject, now())? {
                 ForgetOutcome::Erased => {
                     loaded.save()?;
-                    println!(
+                    outln!(
                         "forgotten: the subject's key is erased; its sealed fields are unrecoverable"
                     );
                     None
                 }
                 ForgetOutcome::AlreadyForgotten => {
-                    println!("already forgotten: nothing to do");
+                    outln!("already forgotten: nothing to do");
                     Some("already forgotten")
                 }
             };
@@ -236,7 +237,7 @@ pub(crate) fn subject(cmd: SubjectCommand) -> CmdResult {
                 super::audit::record_subject_erasure(&audit, subject.as_str(), reason)
                     .map_err(|f| f.with_context("subject forgotten, but its audit record failed"))?
             {
-                println!("audit: erasure recorded at seq {seq}");
+                outln!("audit: erasure recorded at seq {seq}");
             }
             Ok(())
         }

@@ -1,5 +1,6 @@
 //! `crmguard keys ...`
 
+use crate::failure::outln;
 use base64::Engine;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -71,7 +72,7 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
             let mut loaded = keyring.load_for_update()?;
             let id = loaded.keyring.rotate(&mut SystemEntropy, now())?;
             loaded.save()?;
-            println!("rotated: key {id} is the new primary; older keys are decrypt-only");
+            outln!("rotated: key {id} is the new primary; older keys are decrypt-only");
             Ok(())
         }
         KeysCommand::List { keyring } => {
@@ -84,13 +85,14 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
                     KeyStatus::Destroyed => "destroyed",
                 };
                 let primary = if info.primary { "  (primary)" } else { "" };
-                println!(
+                outln!(
                     "key {:>4}  {status:<12}  created {}{primary}",
-                    info.id, info.created
+                    info.id,
+                    info.created
                 );
             }
             let (live, forgotten) = k.subject_counts();
-            println!("subjects: {live} with keys, {forgotten} forgotten");
+            outln!("subjects: {live} with keys, {forgotten} forgotten");
             Ok(())
         }
         KeysCommand::Destroy { keyring, key_id } => {
@@ -107,7 +109,7 @@ pub(crate) fn run(cmd: KeysCommand) -> CmdResult {
                 })?;
             loaded.keyring.destroy_key(id)?;
             loaded.save()?;
-            println!("destroyed: key {key_id}; values sealed under it can no longer be opened");
+            outln!("destroyed: key {key_id}; values sealed under it can no longer be opened");
             Ok(())
         }
         KeysCommand::NewMaster { out } => new_master(&out),
@@ -137,7 +139,7 @@ fn new(
     write_atomically(out, text.as_bytes(), true)?;
     // The new keyring is what `<out>.state` expects from now on (see --keyring-state).
     crate::keystore::write_state(&crate::keystore::default_state_path(out), &keyring)?;
-    println!(
+    outln!(
         "created keyring {} (primary key {})",
         out.display(),
         keyring.primary()

@@ -1,6 +1,7 @@
 //! `crmguard plugin add|list|verify` and `crmguard run`: the plugins folder and one request
 //! through a policy plugin. Translation only; the runner is `crmguard_host`.
 
+use crate::failure::outln;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -128,7 +129,7 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
                 let _ = std::fs::remove_dir_all(dir.plugins.join(&name));
                 return Err(e.into());
             }
-            println!(
+            outln!(
                 "added {} {} ({}) sha256:{}",
                 m.name,
                 m.version,
@@ -148,7 +149,7 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
                                 Capability::Clocks => "clocks",
                             })
                             .collect();
-                        println!(
+                        outln!(
                             "{}\t{}\t{}\tsha256:{}\t{}",
                             m.name,
                             m.version,
@@ -161,7 +162,7 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
                             }
                         );
                     }
-                    Err(e) => println!("{e}"),
+                    Err(e) => outln!("{e}"),
                 }
             }
             Ok(())
@@ -176,9 +177,9 @@ pub(crate) fn plugin(cmd: PluginCommand) -> CmdResult {
             for m in manifests {
                 let r = m.and_then(|m| host.verify(&m).map(|()| m));
                 match r {
-                    Ok(m) => println!("ok\t{}\t{}\tsha256:{}", m.name, m.world.as_str(), m.sha256),
+                    Ok(m) => outln!("ok\t{}\t{}\tsha256:{}", m.name, m.world.as_str(), m.sha256),
                     Err(e) => {
-                        println!("FAIL\t{e}");
+                        outln!("FAIL\t{e}");
                         first_failure.get_or_insert(e);
                     }
                 }
@@ -364,7 +365,7 @@ pub(crate) fn run(args: RunArgs) -> CmdResult {
     shown["audit"] = audit;
     let text = serde_json::to_string_pretty(&shown)
         .map_err(|e| Failure::new("ERR_IO", format!("serializing the outcome: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 

@@ -108,7 +108,7 @@ fn emit(records: &[Value], pretty: bool, out: Option<&Path>) -> CmdResult {
             let mut w = BufWriter::new(std::io::stdout().lock());
             w.write_all(&bytes)
                 .and_then(|()| w.flush())
-                .map_err(|e| Failure::io("stdout", e))
+                .map_err(Failure::stdout)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `crmguard token verify`: verify a compact JWT read from stdin against a JWKS file.
 
+use crate::failure::outln;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +113,7 @@ fn verify(opts: &VerifyOpts) -> CmdResult {
     let claims = opts.verify(token)?;
     let json = serde_json::to_string(&claims)
         .map_err(|e| Failure::new("ERR_IO", format!("serializing claims: {e}")))?;
-    println!("{json}");
+    outln!("{json}");
     Ok(())
 }
 

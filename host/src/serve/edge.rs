@@ -13,6 +13,7 @@
 // Handlers fail with the response they answer, as in `api`.
 #![allow(clippy::result_large_err)]
 
+use crate::failure::outln;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -490,7 +491,7 @@ pub(crate) fn run(
                 "crmguard serve: edge component pre-initialised (settings read once, at load)"
             );
         }
-        println!("crmguard serve: edge component listening on http://{bound}");
+        outln!("crmguard serve: edge component listening on http://{bound}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         let app = axum::Router::new().fallback(handle).with_state(host);

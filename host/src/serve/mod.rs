@@ -25,6 +25,7 @@ mod scope;
 mod subjects;
 mod tls;
 
+use crate::failure::outln;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -509,7 +510,7 @@ pub(crate) fn run(opts: ServeOpts) -> CmdResult {
             .local_addr()
             .map_err(|e| Failure::io("the bound address", e))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("crmguard serve: listening on {scheme}://{bound}");
+        outln!("crmguard serve: listening on {scheme}://{bound}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         accept_loop(listener, api::router(service), &cfg.limits, tls).await;
